@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# One entry point for people working on revu-widgets.
+#
+#   ./dev.sh demo   set up .venv and run the demo site on the built-in fake RevU (offline)
+#   ./dev.sh test   set up .venv and run everything CI runs: lint, format, types, tests, packaging
+#
+# Needs only Python 3.11+ (python3 on PATH, or PYTHON=/path/to/python). The browser tests use
+# Debian's chromium; when it is missing and this runs as root with apt-get, it is installed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PYTHON=${PYTHON:-python3}
+VENV=${VENV:-.venv}
+
+setup_venv() {
+  local extras=$1
+  if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "revu-widgets needs Python 3.11 or newer; '$PYTHON' is $("$PYTHON" -V 2>&1)." >&2
+    echo "Set PYTHON=/path/to/python3.11 and run again." >&2
+    exit 1
+  fi
+  [ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+  # Reinstall only when the dependency list changed since the last run.
+  local stamp="$VENV/.revu-$extras.stamp" want
+  want=$(cat setup.cfg pyproject.toml | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+    echo "$want" > "$stamp"
+  fi
+}
+
+ensure_chromium() {
+  if [ -n "${REVU_CHROMIUM:-}" ] && [ -x "$REVU_CHROMIUM" ]; then return; fi
+  if command -v chromium >/dev/null 2>&1; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the browser tests ..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
+  else
+    echo "The browser tests need Chromium: install it (Debian/Ubuntu: sudo apt-get install chromium)" >&2
+    echo "or point REVU_CHROMIUM at a Chromium binary, then run ./dev.sh test again." >&2
+    exit 1
+  fi
+}
+
+case "${1:-}" in
+  demo)
+    shift
+    setup_venv demo
+    echo "Demo site: http://127.0.0.1:${PORT:-5000}/  (Ctrl+C to stop)"
+    exec "$VENV/bin/flask" --app demo_app run --host 127.0.0.1 --port "${PORT:-5000}" "$@"
+    ;;
+  test)
+    shift
+    setup_venv test
+    ensure_chromium
+    "$VENV/bin/ruff" check .
+    "$VENV/bin/ruff" format --check .
+    "$VENV/bin/mypy"
+    exec "$VENV/bin/python" -m pytest "$@"
+    ;;
+  *)
+    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+    ;;
+esac

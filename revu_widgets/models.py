@@ -1,0 +1,402 @@
+"""Plain, typed, immutable objects the templates and host code read.
+
+The schemas (:mod:`revu_widgets.schemas`) are the only code that knows RevU's field names; they
+build these models. Everything the UI needs is derived once, when an offer is built: steps done,
+progress, earned / pending / lost reward, the next step, the expected credit date and whether it
+is overdue. Templates never see raw upstream dicts.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+ZERO = Decimal(0)
+
+
+class RewardStatus(enum.Enum):
+    """An offer's reward status as RevU reports it (``reward_status`` 1..4).
+
+    RevU's code 3 covers both reversed and expired offers; :attr:`Offer.state` tells them apart.
+    """
+
+    IN_PROGRESS = "in_progress"
+    CREDITED = "credited"
+    REVERSED = "reversed"
+    PENDING = "pending"
+    UNKNOWN = "unknown"
+
+    @property
+    def code(self) -> int | None:
+        """RevU's integer code for this status (the ``reward_status`` query value)."""
+        return _REWARD_STATUS_CODES.get(self)
+
+    @classmethod
+    def from_code(cls, code: int) -> RewardStatus:
+        """The status for RevU's integer code; :attr:`UNKNOWN` for any other number."""
+        for status, value in _REWARD_STATUS_CODES.items():
+            if value == code:
+                return status
+        return cls.UNKNOWN
+
+    @classmethod
+    def from_slug(cls, slug: str) -> RewardStatus:
+        """Parse a URL/CLI word such as ``"pending"``; raises ``ValueError`` for others."""
+        try:
+            status = cls(slug)
+        except ValueError:
+            raise ValueError(f"unknown status {slug!r}") from None
+        if status is cls.UNKNOWN:
+            raise ValueError(f"unknown status {slug!r}")
+        return status
+
+
+_REWARD_STATUS_CODES = {
+    RewardStatus.IN_PROGRESS: 1,
+    RewardStatus.CREDITED: 2,
+    RewardStatus.REVERSED: 3,
+    RewardStatus.PENDING: 4,
+}
+
+
+class StepStatus(enum.Enum):
+    """The state of one step (RevU "event") of an offer."""
+
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    PENDING = "pending"
+    CREDITED = "credited"
+    REVERSED = "reversed"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+class OfferState(enum.Enum):
+    """What the user should understand about an offer: one word, one colour, one explanation."""
+
+    IN_PROGRESS = "in_progress"
+    PENDING = "pending"
+    CREDITED = "credited"
+    REVERSED = "reversed"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"
+
+
+_DONE_STEP_STATUSES = frozenset(
+    {StepStatus.COMPLETED, StepStatus.PENDING, StepStatus.CREDITED, StepStatus.REVERSED}
+)
+_OPEN_STEP_STATUSES = frozenset(
+    {StepStatus.NOT_STARTED, StepStatus.IN_PROGRESS, StepStatus.UNKNOWN}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of an offer, in the order RevU lists them."""
+
+    name: str
+    status: StepStatus
+    #: The word RevU used, kept so an unknown status can be shown as such.
+    status_label: str = ""
+    step_id: str | None = None
+    #: The user's reward for this step, in the publisher's virtual currency.
+    reward: Decimal | None = None
+    completed_at: datetime | None = None
+    credited_at: datetime | None = None
+    reversed_at: datetime | None = None
+    #: Why a step was reversed, when RevU says.
+    reason: str | None = None
+
+    @property
+    def is_done(self) -> bool:
+        """The user finished this step (whatever happened to its reward afterwards)."""
+        return self.status in _DONE_STEP_STATUSES or (
+            self.completed_at is not None and self.status is not StepStatus.EXPIRED
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """One offer the user has engaged with, validated, with what the UI needs derived once."""
+
+    offer_id: int
+    name: str
+    status: RewardStatus
+    steps: tuple[Step, ...] = ()
+    headline: str | None = None
+    description: str | None = None
+    requirements: str | None = None
+    terms: str | None = None
+    category: str | None = None
+    #: http(s) only; anything else was dropped by the schema.
+    image_url: str | None = None
+    #: http(s) only; where the user continues the offer.
+    click_url: str | None = None
+    in_progress: bool = False
+    user_completed: bool = False
+    #: Everything the user can earn from this offer, in the publisher's virtual currency.
+    total_reward: Decimal | None = None
+    #: RevU's words for how long crediting may take, e.g. ``"up to 30 days"``.
+    reporting: str | None = None
+    #: ``reporting`` read as a duration, when it could be read.
+    credit_window: timedelta | None = None
+    started_at: datetime | None = None
+    updated_at: datetime | None = None
+    completed_at: datetime | None = None
+    credited_at: datetime | None = None
+    expires_at: datetime | None = None
+    #: Reason given for a reversal at the offer level, when RevU says.
+    reason: str | None = None
+    #: The moment the derived fields below were computed against (for ``is_overdue``).
+    as_of: datetime = field(default_factory=lambda: datetime.now(UTC))
+
+    # Derived once in __post_init__.
+    state: OfferState = field(init=False)
+    steps_done: int = field(init=False)
+    steps_total: int = field(init=False)
+    earned: Decimal = field(init=False)
+    pending: Decimal = field(init=False)
+    lost: Decimal = field(init=False)
+    remaining: Decimal = field(init=False)
+    possible: Decimal = field(init=False)
+    next_step: Step | None = field(init=False)
+    last_activity_at: datetime | None = field(init=False)
+    expected_credit_at: datetime | None = field(init=False)
+    is_overdue: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        derive = object.__setattr__
+        steps = self.steps
+        derive(self, "steps_total", len(steps))
+        derive(self, "steps_done", sum(1 for s in steps if s.is_done))
+        derive(self, "state", self._derive_state())
+
+        earned = pending = lost = remaining = ZERO
+        for step in steps:
+            amount = step.reward or ZERO
+            if step.status is StepStatus.CREDITED:
+                earned += amount
+            elif step.status in (StepStatus.PENDING, StepStatus.COMPLETED):
+                pending += amount
+            elif step.status in (StepStatus.REVERSED, StepStatus.EXPIRED):
+                lost += amount
+            else:
+                remaining += amount
+        total = self.total_reward
+        if not steps and total is not None:
+            # A single-step offer RevU sent without events: the offer's status is the step's.
+            if self.state is OfferState.CREDITED:
+                earned = total
+            elif self.state is OfferState.PENDING:
+                pending = total
+            elif self.state in (OfferState.REVERSED, OfferState.EXPIRED):
+                lost = total
+            else:
+                remaining = total
+        possible = total if total is not None else earned + pending + lost + remaining
+        derive(self, "earned", earned)
+        derive(self, "pending", pending)
+        derive(self, "lost", lost)
+        derive(self, "remaining", remaining)
+        derive(self, "possible", possible)
+        derive(
+            self,
+            "next_step",
+            next((s for s in steps if s.status in _OPEN_STEP_STATUSES and not s.is_done), None),
+        )
+        derive(self, "last_activity_at", _latest(self._timestamps()))
+        expected = self._derive_expected_credit()
+        derive(self, "expected_credit_at", expected)
+        derive(
+            self,
+            "is_overdue",
+            expected is not None and self.state is OfferState.PENDING and self.as_of > expected,
+        )
+
+    def _derive_state(self) -> OfferState:
+        if self.status is RewardStatus.REVERSED:
+            step_statuses = {s.status for s in self.steps}
+            if StepStatus.EXPIRED in step_statuses:
+                return OfferState.EXPIRED
+            if StepStatus.REVERSED in step_statuses or self.user_completed:
+                return OfferState.REVERSED
+            return OfferState.EXPIRED
+        return OfferState(self.status.value)
+
+    def _timestamps(self) -> Iterable[datetime | None]:
+        yield self.started_at
+        yield self.updated_at
+        yield self.completed_at
+        yield self.credited_at
+        for s in self.steps:
+            yield s.completed_at
+            yield s.credited_at
+            yield s.reversed_at
+
+    def _derive_expected_credit(self) -> datetime | None:
+        if self.state is not OfferState.PENDING or self.credit_window is None:
+            return None
+        pending_done = [
+            s.completed_at
+            for s in self.steps
+            if s.status in (StepStatus.PENDING, StepStatus.COMPLETED) and s.completed_at
+        ]
+        finished = _latest(pending_done) or self.completed_at or self.updated_at
+        if finished is None:
+            return None
+        return finished + self.credit_window
+
+    @property
+    def progress(self) -> float:
+        """Share of steps done, 0.0 to 1.0 (1.0 for a finished offer without steps)."""
+        if self.steps_total:
+            return self.steps_done / self.steps_total
+        return 1.0 if self.user_completed or self.state is OfferState.CREDITED else 0.0
+
+    @property
+    def can_continue(self) -> bool:
+        """The user can still act on this offer (show a Continue button)."""
+        return self.state is OfferState.IN_PROGRESS and self.click_url is not None
+
+    @property
+    def needs_claim_details(self) -> bool:
+        """Pending, overdue or reversed: the user may want to open a support ticket."""
+        return self.state in (OfferState.PENDING, OfferState.REVERSED) or self.is_overdue
+
+    @property
+    def reversal_reason(self) -> str | None:
+        """The first reason RevU gave for a reversal, offer- or step-level."""
+        if self.reason:
+            return self.reason
+        return next((s.reason for s in self.steps if s.reason), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedOffer:
+    """An offer that failed validation and was left out, with where it failed (never values)."""
+
+    index: int
+    offer_id: str | None
+    field_paths: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressPage:
+    """One page of RevU's Get Progress answer, validated."""
+
+    offers: tuple[Offer, ...]
+    total: int
+    offset: int
+    limit: int
+    #: RevU's per-request reference to quote to RevU support.
+    support_id: str | None = None
+    publisher_id: str | None = None
+    wall_id: str | None = None
+    skipped: tuple[SkippedOffer, ...] = ()
+    #: Links and images dropped because they were not http(s): ``(offer_id, field name)``.
+    dropped_urls: tuple[tuple[int, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class ProgressSummary:
+    """Counts and reward totals over a user's offers (the earnings summary and the tab counts)."""
+
+    total: int
+    in_progress: int
+    pending: int
+    credited: int
+    reversed: int
+    expired: int
+    unknown: int
+    earned: Decimal
+    pending_amount: Decimal
+    lost: Decimal
+    remaining: Decimal
+    overdue: int
+
+    @classmethod
+    def from_offers(cls, offers: Iterable[Offer]) -> ProgressSummary:
+        """Add up a user's offers."""
+        counts = dict.fromkeys(OfferState, 0)
+        earned = pending = lost = remaining = ZERO
+        overdue = 0
+        for offer in offers:
+            counts[offer.state] += 1
+            earned += offer.earned
+            pending += offer.pending
+            lost += offer.lost
+            remaining += offer.remaining
+            overdue += offer.is_overdue
+        return cls(
+            total=sum(counts.values()),
+            in_progress=counts[OfferState.IN_PROGRESS],
+            pending=counts[OfferState.PENDING],
+            credited=counts[OfferState.CREDITED],
+            reversed=counts[OfferState.REVERSED],
+            expired=counts[OfferState.EXPIRED],
+            unknown=counts[OfferState.UNKNOWN],
+            earned=earned,
+            pending_amount=pending,
+            lost=lost,
+            remaining=remaining,
+            overdue=overdue,
+        )
+
+    def count_for(self, status: RewardStatus | None) -> int:
+        """The tab count for a status filter (``None`` = all; reversed includes expired)."""
+        if status is None:
+            return self.total
+        if status is RewardStatus.REVERSED:
+            return self.reversed + self.expired
+        return int(getattr(self, status.value, 0))
+
+
+@dataclass(frozen=True, slots=True)
+class UserProgress:
+    """Every offer of one user, across all upstream pages (what history and support read)."""
+
+    user_id: str
+    offers: tuple[Offer, ...]
+    summary: ProgressSummary
+    support_id: str | None = None
+    skipped: tuple[SkippedOffer, ...] = ()
+    #: True when the page cap stopped the walk before ``total`` was reached.
+    truncated: bool = False
+
+    def filtered(self, status: RewardStatus | None) -> tuple[Offer, ...]:
+        """The offers under a tab (``None`` = all; reversed includes expired)."""
+        if status is None:
+            return self.offers
+        return tuple(o for o in self.offers if o.status is status)
+
+
+def _latest(values: Iterable[datetime | None]) -> datetime | None:
+    present = [v for v in values if v is not None]
+    return max(present) if present else None
+
+
+def activity_sort_key(offer: Offer) -> tuple[int, float, float]:
+    """History order: in-progress first by urgency (closest expiry), then newest activity."""
+    last = offer.last_activity_at.timestamp() if offer.last_activity_at else 0.0
+    if offer.state is OfferState.IN_PROGRESS:
+        expiry = offer.expires_at.timestamp() if offer.expires_at else float("inf")
+        return (0, expiry, -last)
+    return (1, 0.0, -last)
+
+
+__all__ = [
+    "Offer",
+    "OfferState",
+    "ProgressPage",
+    "ProgressSummary",
+    "RewardStatus",
+    "SkippedOffer",
+    "Step",
+    "StepStatus",
+    "UserProgress",
+    "activity_sort_key",
+]
