@@ -1,0 +1,784 @@
+"""How offers read to a person: labels, explanations, formatted amounts and dates, JSON.
+
+Everything user-facing the kit shows is worded here, once, and the Jinja macros, the kit's pages,
+the JSON API and the support tools all read it from here. :func:`install` puts these functions
+on an application's Jinja environment as ``revu_*`` filters and globals, so the macros work in any
+host template, even one that imports them without context.
+
+Text goes through Flask-Babel's ``gettext`` when Flask-Babel is installed and set up on the app,
+and is plain English otherwise. Numbers and dates are always formatted with Babel for the
+request's locale. Nothing here returns markup: upstream text stays plain, and Jinja escapes it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime, tzinfo
+from decimal import Decimal
+from typing import Any, Literal
+from urllib.parse import quote
+
+from babel import Locale, UnknownLocaleError
+from babel import dates as babel_dates
+from babel import numbers as babel_numbers
+from flask import Flask, current_app, g, has_app_context, has_request_context, request
+
+from .errors import (
+    BannedError,
+    InvalidRequestError,
+    NotSignedInError,
+    OfferNotFoundError,
+    RateLimitedError,
+    RevUError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from .models import Offer, OfferState, ProgressSummary, Step, StepStatus
+
+try:  # Flask-Babel is optional: the host app decides whether it translates.
+    import flask_babel
+except ImportError:  # pragma: no cover - depends on the host environment
+    flask_babel = None
+
+DEFAULT_CURRENCY_NAME = "coins"
+
+#: Longest raw upstream status word shown in an "Unknown (...)" label.
+_RAW_WORD_LIMIT = 40
+
+RewardKind = Literal["earned", "pending", "possible", "lost"]
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction without translating it yet (it is translated on use)."""
+    return message
+
+
+# The one mapping of statuses to words. Colours and icons live in revu.css, keyed by the
+# status value (``data-revu-state="pending"``), so a theme never has to touch Python.
+_OFFER_STATE_LABELS: Mapping[OfferState, str] = {
+    OfferState.IN_PROGRESS: N_("In progress"),
+    OfferState.PENDING: N_("Pending credit"),
+    OfferState.CREDITED: N_("Credited"),
+    OfferState.REVERSED: N_("Reversed"),
+    OfferState.EXPIRED: N_("Expired"),
+    OfferState.UNKNOWN: N_("Unknown"),
+}
+
+_STEP_STATUS_LABELS: Mapping[StepStatus, str] = {
+    StepStatus.NOT_STARTED: N_("Not started"),
+    StepStatus.IN_PROGRESS: N_("In progress"),
+    StepStatus.COMPLETED: N_("Completed"),
+    StepStatus.PENDING: N_("Pending credit"),
+    StepStatus.CREDITED: N_("Credited"),
+    StepStatus.REVERSED: N_("Reversed"),
+    StepStatus.EXPIRED: N_("Expired"),
+    StepStatus.UNKNOWN: N_("Unknown"),
+}
+
+_REWARD_KIND_LABELS: Mapping[str, str] = {
+    "earned": N_("Earned"),
+    "pending": N_("Pending"),
+    "possible": N_("Possible"),
+    "lost": N_("Lost"),
+}
+
+
+# --- translation ----------------------------------------------------------------------------
+
+
+def _babel_active() -> bool:
+    return flask_babel is not None and has_app_context() and "babel" in current_app.extensions
+
+
+def gettext(message: str, **variables: Any) -> str:
+    """Translate ``message`` (Flask-Babel when active) and fill ``%(name)s`` placeholders."""
+    if _babel_active():
+        return str(flask_babel.gettext(message, **variables))
+    return message % variables if variables else message
+
+
+def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
+    """Plural-aware :func:`gettext`; ``%(num)d`` is always available to the message."""
+    if _babel_active():
+        return str(flask_babel.ngettext(singular, plural, num, **variables))
+    variables.setdefault("num", num)
+    return (singular if num == 1 else plural) % variables
+
+
+# --- locale, timezone, formatting -----------------------------------------------------------
+
+
+def current_locale() -> Locale:
+    """The locale to format for: Flask-Babel's, else the best Accept-Language Babel knows."""
+    if _babel_active():
+        locale = flask_babel.get_locale()
+        if locale is not None:
+            return locale  # type: ignore[no-any-return]
+    if not has_request_context():
+        return Locale.parse("en")
+    cached = g.get("_revu_locale")
+    if isinstance(cached, Locale):
+        return cached
+    locale = _locale_from_accept_language()
+    g._revu_locale = locale
+    return locale
+
+
+def _locale_from_accept_language() -> Locale:
+    for tag, _quality in request.accept_languages:
+        if tag == "*":
+            continue
+        try:
+            return Locale.parse(tag, sep="-")
+        except (UnknownLocaleError, ValueError, TypeError):
+            continue
+    return Locale.parse("en")
+
+
+def current_timezone() -> tzinfo:
+    """Flask-Babel's timezone for the user when it is active, else UTC."""
+    if _babel_active():
+        tz = flask_babel.get_timezone()
+        if tz is not None:
+            return tz  # type: ignore[no-any-return]
+    return UTC
+
+
+def html_lang() -> str:
+    """The language the kit's text is in, for ``<html lang>`` (English unless translated)."""
+    if _babel_active():
+        locale = flask_babel.get_locale()
+        if locale is not None:
+            return str(locale).replace("_", "-")
+    return "en"
+
+
+def currency_name() -> str:
+    """The publisher's word for its virtual currency (``REVU_CURRENCY_NAME``)."""
+    if has_app_context():
+        return str(current_app.config.get("REVU_CURRENCY_NAME") or DEFAULT_CURRENCY_NAME)
+    return DEFAULT_CURRENCY_NAME
+
+
+def format_number(value: Decimal | int | float | None) -> str:
+    """A number in the user's locale (``4,200`` / ``4.200``); empty for ``None``."""
+    if value is None:
+        return ""
+    return str(babel_numbers.format_decimal(value, locale=current_locale()))
+
+
+def format_amount(amount: Decimal | int | float | None) -> str:
+    """An amount of the publisher's currency, e.g. ``"4,200 coins"``; empty for ``None``."""
+    if amount is None:
+        return ""
+    return gettext(
+        "%(amount)s %(currency)s", amount=format_number(amount), currency=currency_name()
+    )
+
+
+def _aware(value: datetime) -> datetime:
+    # The schemas produce aware datetimes; a naive one from host code is read as UTC.
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
+    """A date and time in the user's locale and timezone; empty for ``None``."""
+    if value is None:
+        return ""
+    return str(
+        babel_dates.format_datetime(
+            _aware(value), fmt, tzinfo=current_timezone(), locale=current_locale()
+        )
+    )
+
+
+def format_date(value: datetime | None, fmt: str = "medium") -> str:
+    """The calendar date in the user's timezone and locale; empty for ``None``."""
+    if value is None:
+        return ""
+    local = _aware(value).astimezone(current_timezone())
+    return str(babel_dates.format_date(local.date(), fmt, locale=current_locale()))
+
+
+def format_relative(value: datetime | None, now: datetime | None = None) -> str:
+    """How long ago or ahead, e.g. ``"3 days ago"`` / ``"in 2 hours"``; empty for ``None``."""
+    if value is None:
+        return ""
+    delta = _aware(value) - (now or datetime.now(UTC))
+    return str(
+        babel_dates.format_timedelta(
+            delta, granularity="minute", add_direction=True, locale=current_locale()
+        )
+    )
+
+
+def isoformat(value: datetime | None) -> str | None:
+    """ISO 8601 in UTC with a ``Z`` (for ``<time datetime>`` and JSON); ``None`` stays."""
+    if value is None:
+        return None
+    return _aware(value).astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def amount_number(value: Decimal | None) -> int | float | None:
+    """A reward as a JSON number: an int when whole, else a float."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+# --- labels ---------------------------------------------------------------------------------
+
+StatusLike = Offer | OfferState | Step | StepStatus
+
+
+def _clean_word(raw: str) -> str:
+    # Upstream words are hostile: no control characters, no layout-breaking length.
+    word = " ".join(raw.split())
+    return word[:_RAW_WORD_LIMIT] + ("…" if len(word) > _RAW_WORD_LIMIT else "")
+
+
+def status_label(value: StatusLike) -> str:
+    """The words for an offer's state or a step's status (an unknown step word shown as such)."""
+    if isinstance(value, Offer):
+        value = value.state
+    if isinstance(value, OfferState):
+        return gettext(_OFFER_STATE_LABELS[value])
+    if isinstance(value, Step):
+        if value.status is StepStatus.UNKNOWN and value.status_label.strip():
+            return gettext("Unknown (%(word)s)", word=_clean_word(value.status_label))
+        value = value.status
+    return gettext(_STEP_STATUS_LABELS[value])
+
+
+def status_value(value: StatusLike) -> str:
+    """The status value CSS is keyed on (``data-revu-state``), e.g. ``"pending"``."""
+    if isinstance(value, Offer):
+        return value.state.value
+    if isinstance(value, Step):
+        return value.status.value
+    return str(value.value)
+
+
+def reward_label(kind: str) -> str:
+    """The word before an amount: Earned / Pending / Possible / Lost."""
+    return gettext(_REWARD_KIND_LABELS.get(kind, _REWARD_KIND_LABELS["possible"]))
+
+
+def steps_text(offer: Offer) -> str:
+    """The visible progress words, e.g. ``"2 of 4 steps"``."""
+    if not offer.steps_total:
+        return gettext("Completed") if offer.progress >= 1 else gettext("Not completed yet")
+    return ngettext(
+        "%(done)s of %(num)d step",
+        "%(done)s of %(num)d steps",
+        offer.steps_total,
+        done=format_number(offer.steps_done),
+    )
+
+
+def progress_values(offer: Offer) -> tuple[int, int]:
+    """``(value, max)`` for a progress bar; a step-less offer counts as one step."""
+    if offer.steps_total:
+        return offer.steps_done, offer.steps_total
+    return (1 if offer.progress >= 1 else 0), 1
+
+
+# --- explanations ---------------------------------------------------------------------------
+
+
+def credited_at(offer: Offer) -> datetime | None:
+    """When the offer's reward was credited (the offer's time, else its latest step's)."""
+    if offer.credited_at is not None:
+        return offer.credited_at
+    times = [s.credited_at for s in offer.steps if s.credited_at is not None]
+    return max(times) if times else None
+
+
+def explain(offer: Offer) -> str:
+    """Plain words for what the offer's status means for the user, and what happens next."""
+    state = offer.state
+    if state is OfferState.IN_PROGRESS:
+        return _explain_in_progress(offer)
+    if state is OfferState.PENDING:
+        return _explain_pending(offer)
+    if state is OfferState.CREDITED:
+        when = credited_at(offer)
+        if when is None:
+            return gettext(
+                "Credited: %(amount)s were added to your balance.",
+                amount=format_amount(offer.earned),
+            )
+        return gettext(
+            "Credited on %(date)s: %(amount)s were added to your balance.",
+            date=format_date(when),
+            amount=format_amount(offer.earned),
+        )
+    if state is OfferState.REVERSED:
+        reason = offer.reversal_reason
+        text = gettext(
+            "Reversed: the advertiser took back the reward after the offer was completed, "
+            "usually because it could not confirm the activity."
+        )
+        if reason:
+            text += " " + gettext("Reason given: %(reason)s", reason=" ".join(reason.split()))
+        else:
+            text += " " + gettext("No reason was given.")
+        return text
+    if state is OfferState.EXPIRED:
+        text = gettext(
+            "Expired: the time to finish this offer ran out before every step was done. "
+            "Unlike a reversal, nothing was taken back."
+        )
+        if offer.earned:
+            text += " " + gettext(
+                "You keep the %(amount)s already credited.", amount=format_amount(offer.earned)
+            )
+        return text
+    return gettext(
+        "RevU reported a status we do not recognise for this offer. "
+        "It usually settles within a day."
+    )
+
+
+def _explain_in_progress(offer: Offer) -> str:
+    parts = []
+    if offer.steps_total:
+        parts.append(gettext("You have finished %(steps)s.", steps=steps_text(offer)))
+    if offer.next_step is not None:
+        parts.append(gettext("Next: %(step)s.", step=" ".join(offer.next_step.name.split())))
+    else:
+        parts.append(gettext("Finish the offer to earn your reward."))
+    if offer.expires_at is not None:
+        parts.append(gettext("Finish by %(date)s.", date=format_date(offer.expires_at)))
+    return " ".join(parts)
+
+
+def _explain_pending(offer: Offer) -> str:
+    text = gettext(
+        "Pending credit: you completed this, and the advertiser is confirming it "
+        "before %(amount)s are credited.",
+        amount=format_amount(offer.pending or offer.possible),
+    )
+    expected = offer.expected_credit_at
+    if offer.is_overdue and expected is not None:
+        return (
+            text
+            + " "
+            + gettext(
+                "Credit was expected by %(date)s and is now overdue: "
+                "contact support with the claim details.",
+                date=format_date(expected),
+            )
+        )
+    if expected is not None:
+        return text + " " + gettext("Expected by %(date)s.", date=format_date(expected))
+    if offer.reporting:
+        return (
+            text
+            + " "
+            + gettext(
+                "The advertiser says crediting takes %(reporting)s.",
+                reporting=" ".join(offer.reporting.split()),
+            )
+        )
+    return text
+
+
+NextActionCode = Literal["continue", "wait", "contact_support", "none"]
+
+
+def next_action_code(offer: Offer) -> NextActionCode:
+    """What the user should do, as a stable code (for JSON clients and support chatbots)."""
+    state = offer.state
+    if state is OfferState.IN_PROGRESS:
+        return "continue"
+    if state is OfferState.PENDING:
+        return "contact_support" if offer.is_overdue else "wait"
+    if state in (OfferState.REVERSED, OfferState.UNKNOWN):
+        return "contact_support"
+    return "none"
+
+
+def next_action(offer: Offer) -> str:
+    """The suggested next action in plain words (continue / wait until ... / contact support)."""
+    code = next_action_code(offer)
+    if code == "continue":
+        if offer.next_step is not None:
+            return gettext(
+                "Continue the offer: next step is “%(step)s”.",
+                step=" ".join(offer.next_step.name.split()),
+            )
+        return gettext("Continue the offer to finish it.")
+    if code == "wait":
+        if offer.expected_credit_at is not None:
+            return gettext(
+                "Nothing to do yet: wait until %(date)s.",
+                date=format_date(offer.expected_credit_at),
+            )
+        return gettext("Nothing to do yet: wait for the advertiser to confirm.")
+    if code == "contact_support":
+        if offer.state is OfferState.REVERSED:
+            return gettext(
+                "If you think this is a mistake, contact support with the claim details."
+            )
+        return gettext("Contact support with the claim details.")
+    return gettext("Nothing to do.")
+
+
+# --- JSON -----------------------------------------------------------------------------------
+
+
+def _reward_json(value: Decimal | None) -> dict[str, Any]:
+    return {"amount": amount_number(value), "text": format_amount(value)}
+
+
+def _time_json(value: datetime | None) -> dict[str, Any]:
+    return {"iso": isoformat(value), "text": format_datetime(value)}
+
+
+def step_as_json(step: Step) -> dict[str, Any]:
+    """One step, normalised (the shape inside :func:`offer_as_json`)."""
+    return {
+        "step_id": step.step_id,
+        "name": step.name,
+        "status": step.status.value,
+        "status_label": status_label(step),
+        "raw_status": step.status_label or None,
+        "is_done": step.is_done,
+        "reward": _reward_json(step.reward),
+        "completed_at": _time_json(step.completed_at),
+        "credited_at": _time_json(step.credited_at),
+        "reversed_at": _time_json(step.reversed_at),
+        "reason": step.reason,
+    }
+
+
+def offer_as_json(offer: Offer) -> dict[str, Any]:
+    """One offer as normalised JSON for the kit's API routes and the live refresh.
+
+    Rewards carry both a number and the formatted words; times carry ISO 8601 (UTC) and the
+    formatted words. Nothing from the raw upstream dict passes through.
+    """
+    done, total = progress_values(offer)
+    return {
+        "offer_id": offer.offer_id,
+        "name": offer.name,
+        "headline": offer.headline,
+        "description": offer.description,
+        "requirements": offer.requirements,
+        "category": offer.category,
+        "image_url": offer.image_url,
+        "click_url": offer.click_url,
+        "status": offer.status.value,
+        "state": offer.state.value,
+        "state_label": status_label(offer),
+        "can_continue": offer.can_continue,
+        "progress": round(offer.progress, 4),
+        "progress_value": done,
+        "progress_max": total,
+        "progress_text": steps_text(offer),
+        "steps_done": offer.steps_done,
+        "steps_total": offer.steps_total,
+        "rewards": {
+            "earned": _reward_json(offer.earned),
+            "pending": _reward_json(offer.pending),
+            "lost": _reward_json(offer.lost),
+            "remaining": _reward_json(offer.remaining),
+            "possible": _reward_json(offer.possible),
+        },
+        "currency": currency_name(),
+        "reporting": offer.reporting,
+        "started_at": isoformat(offer.started_at),
+        "last_activity_at": isoformat(offer.last_activity_at),
+        "credited_at": isoformat(credited_at(offer)),
+        "expires_at": isoformat(offer.expires_at),
+        "expected_credit_at": isoformat(offer.expected_credit_at),
+        "expected_credit_text": format_date(offer.expected_credit_at),
+        "is_overdue": offer.is_overdue,
+        "reversal_reason": offer.reversal_reason if offer.state is OfferState.REVERSED else None,
+        "needs_claim_details": offer.needs_claim_details,
+        "explanation": explain(offer),
+        "next_action": {"code": next_action_code(offer), "text": next_action(offer)},
+        "steps": [step_as_json(step) for step in offer.steps],
+    }
+
+
+def summary_as_json(summary: ProgressSummary) -> dict[str, Any]:
+    """A user's earnings summary and counts as JSON (amounts as numbers and words)."""
+    return {
+        "counts": {
+            "total": summary.total,
+            "in_progress": summary.in_progress,
+            "pending": summary.pending,
+            "credited": summary.credited,
+            "reversed": summary.reversed,
+            "expired": summary.expired,
+            "unknown": summary.unknown,
+            "overdue": summary.overdue,
+        },
+        "earned": _reward_json(summary.earned),
+        "pending": _reward_json(summary.pending_amount),
+        "lost": _reward_json(summary.lost),
+        "remaining": _reward_json(summary.remaining),
+        "currency": currency_name(),
+    }
+
+
+# --- support ticket text --------------------------------------------------------------------
+
+
+def _line(value: str) -> str:
+    # One upstream value may not forge extra lines in the block a user pastes to support.
+    return " ".join(value.split())
+
+
+def _ticket_time(value: datetime | None) -> str:
+    # Support staff read tickets from anywhere: one unambiguous format, always UTC.
+    if value is None:
+        return "-"
+    return _aware(value).astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def claim_details(offer: Offer, *, user_id: str, support_id: str | None) -> str:
+    """The plain-text block a user pastes into a support ticket about this offer."""
+    status = status_label(offer)
+    if offer.is_overdue:
+        status = gettext("%(status)s (overdue)", status=status)
+    lines = [
+        gettext("Offer claim details"),
+        gettext("User ID: %(value)s", value=_line(user_id)),
+        gettext("Offer: %(id)s — %(name)s", id=offer.offer_id, name=_line(offer.name)),
+        gettext("Status: %(value)s", value=status),
+        gettext("RevU support reference: %(value)s", value=_line(support_id or "-")),
+        gettext("Started: %(value)s", value=_ticket_time(offer.started_at)),
+        gettext("Completed: %(value)s", value=_ticket_time(offer.completed_at)),
+        gettext("Expected credit: %(value)s", value=_ticket_time(offer.expected_credit_at)),
+    ]
+    if offer.reporting:
+        lines.append(gettext("Crediting time: %(value)s", value=_line(offer.reporting)))
+    reason = offer.reversal_reason
+    if reason and offer.state is OfferState.REVERSED:
+        lines.append(gettext("Reason given: %(value)s", value=_line(reason)))
+    if offer.steps:
+        lines.append(gettext("Steps:"))
+    for number, step in enumerate(offer.steps, start=1):
+        lines.append(
+            gettext(
+                "%(number)d. %(name)s — %(status)s, reward %(reward)s",
+                number=number,
+                name=_line(step.name),
+                status=status_label(step),
+                reward=format_amount(step.reward) or "-",
+            )
+        )
+        lines.append(
+            "   "
+            + gettext(
+                "completed %(completed)s; credited %(credited)s; reversed %(reversed)s",
+                completed=_ticket_time(step.completed_at),
+                credited=_ticket_time(step.credited_at),
+                reversed=_ticket_time(step.reversed_at),
+            )
+        )
+    return "\n".join(lines)
+
+
+# --- history tabs and error pages ----------------------------------------------------------
+
+_TAB_LABELS: Mapping[str, str] = {
+    "all": N_("All"),
+    "in_progress": N_("In progress"),
+    "pending": N_("Pending"),
+    "credited": N_("Credited"),
+    "reversed": N_("Reversed & expired"),
+}
+
+
+def tab_label(slug: str) -> str:
+    """The history tab's name for a status filter word (``"reversed"`` includes expired)."""
+    return gettext(_TAB_LABELS.get(slug, _TAB_LABELS["all"]))
+
+
+def http_error_text(status: int) -> tuple[str, str]:
+    """``(title, message)`` for a plain HTTP error on one of the kit's pages."""
+    if status == 404:
+        return gettext("Page not found"), gettext(
+            "This page does not exist. Your offers are still on the offers page."
+        )
+    if status in (400, 405, 422):
+        return gettext("That did not work"), gettext(
+            "The link or request was not understood. Go back to your offers and try again."
+        )
+    return gettext("Something went wrong"), gettext(
+        "We could not show this page. Please try again in a few minutes."
+    )
+
+
+def error_text(exc: RevUError) -> tuple[str, str]:
+    """``(title, message)`` a visitor can act on; upstream details stay in the server log."""
+    # Only messages written for visitors are shown as they are; upstream failures get fixed
+    # wording, because their messages are for the developer and may name RevU internals.
+    if isinstance(exc, InvalidRequestError | OfferNotFoundError):
+        title = (
+            gettext("Offer not found")
+            if isinstance(exc, OfferNotFoundError)
+            else gettext("That did not work")
+        )
+        return title, exc.message
+    if isinstance(exc, NotSignedInError):
+        return gettext("Please sign in"), gettext("Sign in to see your offers.")
+    if isinstance(exc, BannedError):
+        return gettext("Offers are not available"), gettext(
+            "Offers are not available for your account or network. "
+            "If you think this is a mistake, contact support and quote the reference below."
+        )
+    if isinstance(exc, RateLimitedError):
+        return gettext("Too many requests"), gettext(
+            "The offers service is busy. Please wait a moment and try again."
+        )
+    if isinstance(exc, UpstreamTimeoutError):
+        return gettext("The offers service is slow"), gettext(
+            "Your offers took too long to load. Please try again in a minute."
+        )
+    if isinstance(exc, UpstreamUnavailableError):
+        return gettext("Offers are temporarily unavailable"), gettext(
+            "We could not reach the offers service. Your progress is safe; "
+            "please try again in a few minutes."
+        )
+    return gettext("We could not load your offers"), gettext(
+        "This is a problem on our side, not yours, and it has been logged. "
+        "Please try again later; if it keeps happening, contact support with the reference below."
+    )
+
+
+# --- templates ------------------------------------------------------------------------------
+
+_SAFE_URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
+
+
+def http_url(value: str | None) -> str | None:
+    """``value`` when it is an http(s) URL, else ``None`` (a second guard after the schemas)."""
+    if value and _SAFE_URL.match(value.strip()):
+        return value.strip()
+    return None
+
+
+DetailUrlFor = str | Callable[[Offer], str] | None
+
+
+def detail_url(pattern: DetailUrlFor, offer: Offer) -> str | None:
+    """The detail link for ``offer``: ``pattern`` with ``{offer_id}`` filled in, or called."""
+    if pattern is None:
+        return None
+    if callable(pattern):
+        return pattern(offer)
+    # str.replace, not str.format: other braces in a host URL must not raise or leak attributes.
+    return pattern.replace("{offer_id}", quote(str(offer.offer_id), safe=""))
+
+
+def reward_rows(offer: Offer) -> list[tuple[RewardKind, Decimal]]:
+    """The rewards an offer card shows, in order: earned, pending, lost when any, possible."""
+    rows: list[tuple[RewardKind, Decimal]] = [("earned", offer.earned)]
+    if offer.pending:
+        rows.append(("pending", offer.pending))
+    if offer.lost:
+        rows.append(("lost", offer.lost))
+    rows.append(("possible", offer.possible))
+    return rows
+
+
+def summary_rows(summary: ProgressSummary) -> list[tuple[str, str, Decimal, str]]:
+    """``(kind, label, amount, counts text)`` rows for the earnings summary."""
+    lost_count = summary.reversed + summary.expired
+    pending_text = ngettext("%(num)d offer pending", "%(num)d offers pending", summary.pending)
+    if summary.overdue:
+        pending_text += ", " + ngettext("%(num)d overdue", "%(num)d overdue", summary.overdue)
+    return [
+        (
+            "earned",
+            gettext("Earned"),
+            summary.earned,
+            ngettext("%(num)d offer credited", "%(num)d offers credited", summary.credited),
+        ),
+        ("pending", gettext("Pending"), summary.pending_amount, pending_text),
+        (
+            "lost",
+            gettext("Reversed or expired"),
+            summary.lost,
+            ngettext(
+                "%(num)d offer reversed or expired",
+                "%(num)d offers reversed or expired",
+                lost_count,
+            ),
+        ),
+    ]
+
+
+def skipped_ids(skipped: Iterable[Any]) -> str:
+    """The ids of offers left out, comma-separated (those RevU sent without an id are omitted)."""
+    return ", ".join(_clean_word(str(s.offer_id)) for s in skipped if s.offer_id)
+
+
+_FILTERS: Mapping[str, Callable[..., Any]] = {
+    "revu_amount": format_amount,
+    "revu_number": format_number,
+    "revu_datetime": format_datetime,
+    "revu_date": format_date,
+    "revu_relative": format_relative,
+    "revu_iso": isoformat,
+    "revu_http_url": http_url,
+}
+
+_GLOBALS: Mapping[str, Any] = {
+    "revu_gettext": gettext,
+    "revu_ngettext": ngettext,
+    "revu_status_label": status_label,
+    "revu_status_value": status_value,
+    "revu_reward_label": reward_label,
+    "revu_reward_rows": reward_rows,
+    "revu_summary_rows": summary_rows,
+    "revu_steps_text": steps_text,
+    "revu_progress_values": progress_values,
+    "revu_explain": explain,
+    "revu_next_action": next_action,
+    "revu_detail_url": detail_url,
+    "revu_credited_at": credited_at,
+    "revu_skipped_ids": skipped_ids,
+    "revu_currency_name": currency_name,
+    "revu_html_lang": html_lang,
+}
+
+
+def install(app: Flask) -> None:
+    """Register the ``revu_*`` Jinja filters and globals the kit's macros and pages use."""
+    app.jinja_env.filters.update(_FILTERS)
+    app.jinja_env.globals.update(_GLOBALS)
+
+
+__all__ = [
+    "claim_details",
+    "current_locale",
+    "current_timezone",
+    "detail_url",
+    "error_text",
+    "explain",
+    "format_amount",
+    "format_date",
+    "format_datetime",
+    "format_number",
+    "format_relative",
+    "gettext",
+    "http_error_text",
+    "install",
+    "isoformat",
+    "next_action",
+    "next_action_code",
+    "ngettext",
+    "offer_as_json",
+    "status_label",
+    "status_value",
+    "step_as_json",
+    "summary_as_json",
+    "tab_label",
+]
