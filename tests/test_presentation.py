@@ -1,0 +1,441 @@
+"""Words, numbers, dates and JSON the kit shows for offers (revu_widgets.presentation)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+
+from revu_widgets import presentation
+from revu_widgets.errors import (
+    AuthenticationError,
+    BadPayloadError,
+    BannedError,
+    OfferNotFoundError,
+    RateLimitedError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from revu_widgets.models import (
+    Offer,
+    OfferState,
+    ProgressSummary,
+    RewardStatus,
+    Step,
+    StepStatus,
+)
+
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def make_offer(state: OfferState, **overrides: object) -> Offer:
+    """An offer in ``state`` with realistic steps, built straight from the models."""
+    base: dict[str, object] = {
+        "offer_id": 51001,
+        "name": "Dragon Realms",
+        "status": RewardStatus.IN_PROGRESS,
+        "total_reward": Decimal(4200),
+        "click_url": "https://publishers.revenueuniverse.com/click/51001",
+        "image_url": "https://cdn.example/51001.png",
+        "started_at": T0,
+        "as_of": T0 + timedelta(days=6),
+    }
+    if state is OfferState.IN_PROGRESS:
+        base["steps"] = (
+            Step("Install and open", StepStatus.CREDITED, "credited", "1", Decimal(50), T0, T0),
+            Step(
+                "Reach level 18",
+                StepStatus.PENDING,
+                "pending",
+                "2",
+                Decimal(1300),
+                T0 + timedelta(days=5),
+            ),
+            Step("Reach level 25", StepStatus.NOT_STARTED, "", "3", Decimal(2850)),
+        )
+        base["expires_at"] = T0 + timedelta(days=30)
+    elif state is OfferState.PENDING:
+        base.update(
+            status=RewardStatus.PENDING,
+            user_completed=True,
+            reporting="up to 30 days",
+            credit_window=timedelta(days=30),
+            steps=(
+                Step(
+                    "Start trial",
+                    StepStatus.PENDING,
+                    "pending",
+                    "1",
+                    Decimal(4200),
+                    T0 + timedelta(days=1),
+                ),
+            ),
+        )
+    elif state is OfferState.CREDITED:
+        base.update(
+            status=RewardStatus.CREDITED,
+            user_completed=True,
+            steps=(
+                Step(
+                    "Survey",
+                    StepStatus.CREDITED,
+                    "credited",
+                    "1",
+                    Decimal(4200),
+                    T0,
+                    T0 + timedelta(hours=1),
+                ),
+            ),
+        )
+    elif state is OfferState.REVERSED:
+        base.update(
+            status=RewardStatus.REVERSED,
+            user_completed=True,
+            steps=(
+                Step(
+                    "Deposit",
+                    StepStatus.REVERSED,
+                    "Revoked",
+                    "1",
+                    Decimal(4200),
+                    T0,
+                    None,
+                    T0 + timedelta(days=3),
+                    "Chargeback on the deposit",
+                ),
+            ),
+        )
+    elif state is OfferState.EXPIRED:
+        base.update(
+            status=RewardStatus.REVERSED,
+            expires_at=T0 + timedelta(days=5),
+            steps=(
+                Step("Install", StepStatus.CREDITED, "credited", "1", Decimal(200), T0, T0),
+                Step("Reach level 30", StepStatus.EXPIRED, "expired", "2", Decimal(4000)),
+            ),
+        )
+    else:
+        base.update(status=RewardStatus.UNKNOWN)
+    base.update(overrides)
+    offer = Offer(**base)  # type: ignore[arg-type]
+    assert offer.state is state
+    return offer
+
+
+@pytest.fixture
+def app() -> Flask:
+    app = Flask(__name__)
+    presentation.install(app)
+    return app
+
+
+@pytest.fixture
+def en(app: Flask) -> Iterator[None]:
+    with app.test_request_context(headers={"Accept-Language": "en-US,en;q=0.8"}):
+        yield
+
+
+@pytest.mark.parametrize(
+    ("state", "label"),
+    [
+        (OfferState.IN_PROGRESS, "In progress"),
+        (OfferState.PENDING, "Pending credit"),
+        (OfferState.CREDITED, "Credited"),
+        (OfferState.REVERSED, "Reversed"),
+        (OfferState.EXPIRED, "Expired"),
+        (OfferState.UNKNOWN, "Unknown"),
+    ],
+)
+def test_every_offer_state_has_one_label(en: None, state: OfferState, label: str) -> None:
+    assert presentation.status_label(state) == label
+    assert presentation.status_label(make_offer(state)) == label
+    assert presentation.status_value(make_offer(state)) == state.value
+
+
+def test_every_step_status_has_a_label(en: None) -> None:
+    labels = {presentation.status_label(status) for status in StepStatus}
+    assert len(labels) == len(StepStatus)
+    assert presentation.status_label(StepStatus.NOT_STARTED) == "Not started"
+
+
+def test_unknown_step_status_shows_the_raw_word(en: None) -> None:
+    step = Step("Level up", StepStatus.UNKNOWN, "On hold")
+    assert presentation.status_label(step) == "Unknown (On hold)"
+
+
+def test_unknown_step_word_cannot_break_lines_or_run_long(en: None) -> None:
+    step = Step("Level up", StepStatus.UNKNOWN, "held\n\nfor\treview " + "x" * 200)
+    label = presentation.status_label(step)
+    assert "\n" not in label
+    assert "\t" not in label
+    assert len(label) < 60
+
+
+def test_amount_uses_currency_word_from_config(app: Flask) -> None:
+    app.config["REVU_CURRENCY_NAME"] = "gems"
+    with app.test_request_context(headers={"Accept-Language": "en-US"}):
+        assert presentation.format_amount(Decimal(4200)) == "4,200 gems"
+
+
+def test_amount_defaults_to_coins(en: None) -> None:
+    assert presentation.format_amount(Decimal("12.5")) == "12.5 coins"
+
+
+def test_numbers_follow_accept_language(app: Flask) -> None:
+    with app.test_request_context(headers={"Accept-Language": "de-DE,de;q=0.9"}):
+        assert presentation.format_amount(Decimal(4200)) == "4.200 coins"
+        assert presentation.format_date(T0) == "20.11.2026"
+    with app.test_request_context(headers={"Accept-Language": "en-US"}):
+        assert presentation.format_amount(Decimal(4200)) == "4,200 coins"
+        assert presentation.format_date(T0) == "Nov 20, 2026"
+
+
+def test_unparseable_accept_language_falls_back_to_next_then_english(app: Flask) -> None:
+    with app.test_request_context(headers={"Accept-Language": "xx-YY, fr;q=0.5"}):
+        assert presentation.format_number(Decimal("1234.5")) == "1\u202f234,5"
+    with app.test_request_context(headers={"Accept-Language": "*, zz"}):
+        assert presentation.format_number(1234) == "1,234"
+
+
+def test_formatting_outside_a_request_uses_english(app: Flask) -> None:
+    with app.app_context():
+        assert presentation.format_amount(Decimal(1000)) == "1,000 coins"
+
+
+def test_datetime_is_shown_in_utc_without_flask_babel(en: None) -> None:
+    text = presentation.format_datetime(datetime(2026, 1, 2, 23, 30, tzinfo=UTC))
+    assert text.startswith("Jan 2, 2026")
+    assert "11:30" in text
+
+
+def test_relative_time_reads_both_ways(en: None) -> None:
+    assert presentation.format_relative(T0 - timedelta(days=3), now=T0) == "3 days ago"
+    assert presentation.format_relative(T0 + timedelta(hours=2), now=T0) == "in 2 hours"
+
+
+def test_isoformat_is_utc_with_z() -> None:
+    naive = datetime(2026, 11, 20, 9, 0)
+    assert presentation.isoformat(naive) == "2026-11-20T09:00:00Z"
+    other = datetime(2026, 11, 20, 10, 0, tzinfo=UTC) + timedelta(0)
+    assert presentation.isoformat(other) == "2026-11-20T10:00:00Z"
+    assert presentation.isoformat(None) is None
+
+
+def test_steps_text_counts_done_steps(en: None) -> None:
+    assert presentation.steps_text(make_offer(OfferState.IN_PROGRESS)) == "2 of 3 steps"
+    single = make_offer(OfferState.CREDITED, steps=())
+    assert presentation.steps_text(single) == "Completed"
+    assert presentation.progress_values(single) == (1, 1)
+
+
+def test_in_progress_explanation_names_next_step_and_deadline(en: None) -> None:
+    text = presentation.explain(make_offer(OfferState.IN_PROGRESS))
+    assert "2 of 3 steps" in text
+    assert "Next: Reach level 25." in text
+    assert "Finish by Dec 20, 2026." in text
+
+
+def test_pending_explanation_gives_expected_credit_date(en: None) -> None:
+    offer = make_offer(OfferState.PENDING)
+    assert not offer.is_overdue
+    text = presentation.explain(offer)
+    assert text.startswith("Pending credit:")
+    assert "4,200 coins" in text
+    assert "Expected by Dec 21, 2026." in text
+    assert "overdue" not in text
+
+
+def test_overdue_pending_explanation_says_overdue_and_what_to_do(en: None) -> None:
+    offer = make_offer(OfferState.PENDING, as_of=T0 + timedelta(days=45))
+    assert offer.is_overdue
+    text = presentation.explain(offer)
+    assert "expected by Dec 21, 2026 and is now overdue" in text
+    assert "contact support" in text
+    assert presentation.next_action_code(offer) == "contact_support"
+
+
+def test_pending_without_a_window_quotes_reporting_time(en: None) -> None:
+    offer = make_offer(OfferState.PENDING, credit_window=None, reporting="a few weeks")
+    assert "crediting takes a few weeks" in presentation.explain(offer)
+
+
+def test_credited_explanation_says_when(en: None) -> None:
+    text = presentation.explain(make_offer(OfferState.CREDITED))
+    assert text == "Credited on Nov 20, 2026: 4,200 coins were added to your balance."
+
+
+def test_reversed_offer_shows_reason(en: None) -> None:
+    text = presentation.explain(make_offer(OfferState.REVERSED))
+    assert "took back the reward" in text
+    assert "Reason given: Chargeback on the deposit" in text
+
+
+def test_reversed_without_reason_says_so(en: None) -> None:
+    offer = make_offer(
+        OfferState.REVERSED, steps=(Step("Deposit", StepStatus.REVERSED, "reversed"),)
+    )
+    assert "No reason was given." in presentation.explain(offer)
+
+
+def test_expired_explanation_differs_from_reversed(en: None) -> None:
+    text = presentation.explain(make_offer(OfferState.EXPIRED))
+    assert "ran out" in text
+    assert "nothing was taken back" in text
+    assert "You keep the 200 coins already credited." in text
+    assert "took back" not in text
+
+
+def test_unknown_state_explanation_is_honest(en: None) -> None:
+    assert "do not recognise" in presentation.explain(make_offer(OfferState.UNKNOWN))
+
+
+@pytest.mark.parametrize(
+    ("state", "code", "words"),
+    [
+        (OfferState.IN_PROGRESS, "continue", "next step is “Reach level 25”"),
+        (OfferState.PENDING, "wait", "wait until Dec 21, 2026"),
+        (OfferState.CREDITED, "none", "Nothing to do."),
+        (OfferState.REVERSED, "contact_support", "contact support with the claim details"),
+        (OfferState.EXPIRED, "none", "Nothing to do."),
+        (OfferState.UNKNOWN, "contact_support", "Contact support"),
+    ],
+)
+def test_next_action_for_each_state(en: None, state: OfferState, code: str, words: str) -> None:
+    offer = make_offer(state)
+    assert presentation.next_action_code(offer) == code
+    assert words in presentation.next_action(offer)
+
+
+def test_offer_as_json_shape(en: None) -> None:
+    data = presentation.offer_as_json(make_offer(OfferState.IN_PROGRESS))
+    json.dumps(data)  # plain JSON types only
+    assert data["offer_id"] == 51001
+    assert data["state"] == "in_progress"
+    assert data["state_label"] == "In progress"
+    assert data["steps_done"] == 2
+    assert data["steps_total"] == 3
+    assert data["progress_text"] == "2 of 3 steps"
+    assert (data["progress_value"], data["progress_max"]) == (2, 3)
+    assert data["rewards"]["earned"] == {"amount": 50, "text": "50 coins"}
+    assert data["rewards"]["pending"] == {"amount": 1300, "text": "1,300 coins"}
+    assert data["rewards"]["possible"]["amount"] == 4200
+    assert data["can_continue"] is True
+    assert data["is_overdue"] is False
+    assert data["expected_credit_at"] is None
+    assert data["expires_at"] == "2026-12-20T09:00:00Z"
+    assert data["explanation"].startswith("You have finished")
+    assert data["next_action"]["code"] == "continue"
+    first = data["steps"][0]
+    assert first["status"] == "credited"
+    assert first["status_label"] == "Credited"
+    assert first["completed_at"]["iso"] == "2026-11-20T09:00:00Z"
+    assert first["credited_at"]["text"].startswith("Nov 20, 2026")
+    assert data["steps"][2]["completed_at"] == {"iso": None, "text": ""}
+
+
+def test_offer_as_json_fractional_reward_is_a_float(en: None) -> None:
+    offer = make_offer(OfferState.CREDITED, total_reward=Decimal("12.5"), steps=())
+    data = presentation.offer_as_json(offer)
+    assert data["rewards"]["earned"] == {"amount": 12.5, "text": "12.5 coins"}
+
+
+def test_offer_as_json_overdue_pending(en: None) -> None:
+    data = presentation.offer_as_json(make_offer(OfferState.PENDING, as_of=T0 + timedelta(60)))
+    assert data["is_overdue"] is True
+    assert data["expected_credit_at"] == "2026-12-21T09:00:00Z"
+    assert data["needs_claim_details"] is True
+    assert data["next_action"]["code"] == "contact_support"
+
+
+def test_summary_as_json_counts_and_amounts(en: None) -> None:
+    offers = [make_offer(state) for state in OfferState]
+    data = presentation.summary_as_json(ProgressSummary.from_offers(offers))
+    assert data["counts"]["total"] == 6
+    assert data["counts"]["reversed"] == 1
+    assert data["earned"] == {"amount": 4450, "text": "4,450 coins"}
+
+
+def test_claim_details_has_everything_support_needs(en: None) -> None:
+    offer = make_offer(OfferState.PENDING, as_of=T0 + timedelta(days=45))
+    text = presentation.claim_details(offer, user_id="demo-42", support_id="918273645")
+    assert "User ID: demo-42" in text
+    assert "Offer: 51001 — Dragon Realms" in text
+    assert "Status: Pending credit (overdue)" in text
+    assert "RevU support reference: 918273645" in text
+    assert "Expected credit: 2026-12-21 09:00 UTC" in text
+    assert "1. Start trial — Pending credit, reward 4,200 coins" in text
+    assert "completed 2026-11-21 09:00 UTC; credited -; reversed -" in text
+
+
+def test_claim_details_lists_reversal_reason_and_times(en: None) -> None:
+    text = presentation.claim_details(
+        make_offer(OfferState.REVERSED), user_id="u1", support_id=None
+    )
+    assert "Reason given: Chargeback on the deposit" in text
+    assert "reversed 2026-11-23 09:00 UTC" in text
+    assert "RevU support reference: -" in text
+
+
+def test_claim_details_upstream_text_cannot_forge_lines(en: None) -> None:
+    offer = make_offer(OfferState.REVERSED, name="Game\nStatus: Credited")
+    text = presentation.claim_details(offer, user_id="u1", support_id=None)
+    assert "\nStatus: Credited" not in text
+    assert "Offer: 51001 — Game Status: Credited" in text
+
+
+def test_http_url_refuses_other_schemes() -> None:
+    assert presentation.http_url("javascript:alert(1)") is None
+    assert presentation.http_url(" data:text/html,x") is None
+    assert presentation.http_url(None) is None
+    assert presentation.http_url("https://x.example/a?b=1") == "https://x.example/a?b=1"
+
+
+def test_detail_url_fills_pattern_or_calls() -> None:
+    offer = make_offer(OfferState.CREDITED)
+    assert presentation.detail_url("/rewards/offers/{offer_id}", offer) == "/rewards/offers/51001"
+    assert presentation.detail_url("/a/{offer_id}?x={y}", offer) == "/a/51001?x={y}"
+    assert presentation.detail_url(lambda o: f"/o/{o.offer_id}", offer) == "/o/51001"
+    assert presentation.detail_url(None, offer) is None
+
+
+def test_tab_labels(en: None) -> None:
+    assert presentation.tab_label("reversed") == "Reversed & expired"
+    assert presentation.tab_label("all") == "All"
+
+
+@pytest.mark.parametrize(
+    ("exc", "title"),
+    [
+        (RateLimitedError("429 from RevU", retry_after=3), "Too many requests"),
+        (UpstreamTimeoutError("read timeout"), "The offers service is slow"),
+        (UpstreamUnavailableError("503"), "Offers are temporarily unavailable"),
+        (BannedError("banned", reason="IP_BANNED"), "Offers are not available"),
+        (AuthenticationError("RevU refused the API key"), "We could not load your offers"),
+        (BadPayloadError("offers is not a list"), "We could not load your offers"),
+    ],
+)
+def test_upstream_errors_get_fixed_visitor_wording(en: None, exc: Exception, title: str) -> None:
+    shown_title, message = presentation.error_text(exc)  # type: ignore[arg-type]
+    assert shown_title == title
+    assert str(exc) not in message
+
+
+def test_offer_not_found_keeps_its_visitor_message(en: None) -> None:
+    title, message = presentation.error_text(OfferNotFoundError("We could not find it."))
+    assert (title, message) == ("Offer not found", "We could not find it.")
+
+
+def test_http_error_text_for_404(en: None) -> None:
+    assert presentation.http_error_text(404)[0] == "Page not found"
+    assert presentation.http_error_text(500)[0] == "Something went wrong"
+
+
+def test_install_registers_prefixed_filters_and_globals(app: Flask) -> None:
+    for name in ("revu_amount", "revu_datetime", "revu_date", "revu_relative", "revu_iso"):
+        assert name in app.jinja_env.filters
+    for name in ("revu_status_label", "revu_explain", "revu_next_action", "revu_gettext"):
+        assert name in app.jinja_env.globals
