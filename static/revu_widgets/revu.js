@@ -1,0 +1,188 @@
+/* revu-widgets: live refresh of an offer page, and a Copy button for claim details.
+   Progressive enhancement only: every page is complete without this file. Data from the
+   server is only ever written with textContent or attributes, never parsed as HTML. */
+(function () {
+  "use strict";
+
+  var MAX_DELAY = 600000;
+
+  function fill(template, values) {
+    return template.replace(/%\((\w+)\)s/g, function (match, key) {
+      return key in values ? String(values[key]) : match;
+    });
+  }
+
+  function pick(obj, path) {
+    return path.split(".").reduce(function (o, key) {
+      return o == null ? undefined : o[key];
+    }, obj);
+  }
+
+  function setText(el, value) {
+    if ((typeof value === "string" || typeof value === "number") && el.textContent !== String(value)) {
+      el.textContent = value;
+    }
+  }
+
+  function setAttr(el, name, value) {
+    if (value != null && el.getAttribute(name) !== String(value)) el.setAttribute(name, value);
+  }
+
+  // Elements of the offer itself, not the same-named ones inside a step.
+  function own(root, selector) {
+    return Array.prototype.filter.call(root.querySelectorAll(selector), function (el) {
+      return !el.closest("[data-revu-step]");
+    });
+  }
+
+  function announce(root, text) {
+    var region = root && root.querySelector("[data-revu-announce]");
+    if (!region || !text) return;
+    region.textContent = "";
+    // A fresh text node after a tick makes screen readers announce a repeated message too.
+    setTimeout(function () { region.textContent = text; }, 50);
+  }
+
+  function updateFields(data, elements) {
+    elements.forEach(function (el) {
+      setText(el, pick(data, el.getAttribute("data-revu-field")));
+    });
+  }
+
+  function updateSteps(root, steps, template, messages) {
+    (steps || []).forEach(function (step, i) {
+      var item = root.querySelector('[data-revu-step="' + i + '"]');
+      if (!item) return;
+      if (step.status && step.status !== item.getAttribute("data-revu-state")) {
+        messages.push(fill(template, { name: step.name, status: step.status_label }));
+      }
+      setAttr(item, "data-revu-state", step.status);
+      item.querySelectorAll("[data-revu-state]").forEach(function (el) {
+        setAttr(el, "data-revu-state", step.status);
+      });
+      updateFields(step, Array.prototype.slice.call(item.querySelectorAll("[data-revu-field]")));
+      item.querySelectorAll("[data-revu-time]").forEach(function (row) {
+        var when = step[row.getAttribute("data-revu-time")];
+        var time = row.querySelector("time");
+        if (!time || !when || !when.iso) return;
+        setAttr(time, "datetime", when.iso);
+        setText(time, when.text);
+        row.hidden = false;
+      });
+    });
+  }
+
+  function update(root, offer) {
+    var messages = [];
+    if (offer.state && offer.state !== root.getAttribute("data-revu-state")) {
+      messages.push(fill(root.getAttribute("data-revu-msg-offer") || "%(status)s", { status: offer.state_label }));
+    }
+    setAttr(root, "data-revu-state", offer.state);
+    own(root, "[data-revu-state]").forEach(function (el) {
+      setAttr(el, "data-revu-state", offer.state);
+    });
+    updateFields(offer, own(root, "[data-revu-field]"));
+    own(root, "[role=progressbar]").forEach(function (bar) {
+      var native = bar.querySelector("progress");
+      setAttr(bar, "aria-valuenow", offer.progress_value);
+      setAttr(bar, "aria-valuemax", offer.progress_max);
+      setAttr(bar, "aria-valuetext", offer.progress_text);
+      if (native && offer.progress_max != null) {
+        native.max = offer.progress_max;
+        native.value = offer.progress_value;
+      }
+    });
+    own(root, "[data-revu-show]").forEach(function (el) {
+      el.hidden = !pick(offer, el.getAttribute("data-revu-show"));
+    });
+    updateSteps(root, offer.steps, root.getAttribute("data-revu-msg-step") || "%(name)s: %(status)s", messages);
+    if (messages.length) announce(root, messages.join(" "));
+  }
+
+  function live(root) {
+    var url = root.getAttribute("data-revu-live");
+    var base = Math.max(5, parseInt(root.getAttribute("data-revu-interval"), 10) || 30) * 1000;
+    var delay = base;
+    var timer = 0;
+    var busy = false;
+    var stopped = false;
+
+    function schedule(ms) {
+      clearTimeout(timer);
+      if (!stopped && !document.hidden) timer = setTimeout(poll, ms);
+    }
+
+    function poll() {
+      if (busy || stopped) return;
+      busy = true;
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
+        .then(function (response) {
+          // Gone, or no longer signed in: polling again cannot help.
+          if (response.status === 404 || response.status === 401 || response.status === 403) {
+            stopped = true;
+            return;
+          }
+          if (!response.ok) {
+            var error = new Error("HTTP " + response.status);
+            error.wait = parseInt(response.headers.get("Retry-After"), 10) * 1000;
+            throw error;
+          }
+          return response.json().then(function (data) {
+            update(root, data && data.offer ? data.offer : data);
+            delay = base;
+          });
+        })
+        .catch(function (error) {
+          delay = Math.min(Math.max(delay * 2, (error && error.wait) || 0), MAX_DELAY);
+        })
+        .then(function () {
+          busy = false;
+          schedule(delay);
+        });
+    }
+
+    document.addEventListener("visibilitychange", function () {
+      if (document.hidden) clearTimeout(timer);
+      else schedule(delay === base ? 0 : delay);
+    });
+    schedule(delay);
+  }
+
+  function copyButton(box) {
+    var holder = box.closest("[data-revu-msg-copy]");
+    var label = holder ? holder.getAttribute("data-revu-msg-copy") : "Copy";
+    var done = holder ? holder.getAttribute("data-revu-msg-copied") : "Copied";
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "revu-copy";
+    button.textContent = label;
+    function copied() {
+      button.textContent = done;
+      announce(holder, done);
+      setTimeout(function () { button.textContent = label; }, 2500);
+    }
+    function fallback() {
+      if (box.select) box.select();
+      try {
+        if (document.execCommand("copy")) copied();
+      } catch (e) { /* the text stays selected for the user to copy */ }
+    }
+    button.addEventListener("click", function () {
+      var text = box.value !== undefined ? box.value : box.textContent;
+      if (navigator.clipboard && window.isSecureContext) {
+        navigator.clipboard.writeText(text).then(copied, fallback);
+      } else {
+        fallback();
+      }
+    });
+    box.insertAdjacentElement("afterend", button);
+  }
+
+  function start() {
+    document.querySelectorAll("[data-revu-copy]").forEach(copyButton);
+    document.querySelectorAll("[data-revu-live]").forEach(live);
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
