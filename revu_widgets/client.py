@@ -1,0 +1,792 @@
+"""The HTTP client for RevU's Get Progress API.
+
+:class:`RevUClient` checks every argument before sending anything, sends the API key only in
+the ``X-API-Key`` header, bounds every call (connect and read timeouts, a whole-call deadline
+that covers retries and body reading, a body size cap), retries idempotent GETs on transient
+failures with jittered exponential backoff, and turns every failure into one of the exceptions
+in :mod:`revu_widgets.errors`. Answers are validated by :mod:`revu_widgets.schemas`.
+
+The key never appears in URLs, log lines, exception text or ``repr``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Iterable, Mapping
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+from urllib.parse import quote, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from . import __version__
+from .errors import (
+    AuthenticationError,
+    BadPayloadError,
+    BannedError,
+    ConfigurationError,
+    InvalidRequestError,
+    RateLimitedError,
+    UpstreamBadRequestError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+)
+from .models import (
+    Offer,
+    ProgressPage,
+    ProgressSummary,
+    RewardStatus,
+    SkippedOffer,
+    UserProgress,
+    activity_sort_key,
+)
+from .schemas import parse_progress_page, raw_support_id
+
+logger = logging.getLogger("revu_widgets.client")
+
+#: RevU's production root.
+DEFAULT_BASE_URL: Final = "https://publishers.revenueuniverse.com"
+#: Connect and read timeouts in seconds (connect slightly above a TCP retransmit window).
+DEFAULT_TIMEOUT: Final = (3.05, 8.0)
+#: Longest a whole call (all attempts, backoff and body reading) may take, in seconds.
+DEFAULT_DEADLINE: Final = 15.0
+#: Bodies larger than this are refused (BadPayloadError) without being read further.
+MAX_BODY_BYTES: Final = 32 * 1024 * 1024
+#: ``Retry-After`` values up to this many seconds are waited out; longer ones fail fast.
+MAX_RETRY_AFTER: Final = 2.0
+#: Longest accepted user id, in characters.
+MAX_USER_ID_LENGTH: Final = 255
+#: Largest page RevU serves.
+MAX_PAGE_SIZE: Final = 500
+#: Threads used to fetch the remaining pages of a long history.
+PAGE_FETCH_WORKERS: Final = 4
+#: Connections kept per host in each thread's pool (sized for threaded WSGI servers).
+POOL_MAXSIZE: Final = 32
+
+_RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
+_BACKOFF_BASE: Final = 0.2
+_BACKOFF_CAP: Final = 2.0
+_CHUNK_BYTES: Final = 64 * 1024
+_BAN_CODES: Final = frozenset({"USER_BANNED", "IP_BANNED"})
+_PATH: Final = "/api/v1/users/{user_id}/getprogress"
+_LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _check_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str):
+        raise ConfigurationError("REVU_BASE_URL must be a string such as " + DEFAULT_BASE_URL)
+    try:
+        parts = urlsplit(base_url.strip())
+        parts.port  # noqa: B018  (raises ValueError for a malformed port)
+    except ValueError:
+        raise ConfigurationError(
+            "REVU_BASE_URL is not a valid URL; use " + DEFAULT_BASE_URL
+        ) from None
+    host = parts.hostname or ""
+    if parts.username is not None or parts.query or parts.fragment:
+        raise ConfigurationError(
+            "REVU_BASE_URL must be a plain root URL such as "
+            f"{DEFAULT_BASE_URL}, without credentials, query or fragment."
+        )
+    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))):
+        raise ConfigurationError(
+            "REVU_BASE_URL must be an https:// URL such as "
+            f"{DEFAULT_BASE_URL}; plain http is accepted only for loopback hosts "
+            "(127.0.0.1, ::1, localhost), for tests and the built-in fake."
+        )
+    return parts.geturl().rstrip("/")
+
+
+def _check_timeout(timeout: object) -> tuple[float, float]:
+    if isinstance(timeout, int | float) and not isinstance(timeout, bool):
+        pair: tuple[object, ...] = (timeout, timeout)
+    elif isinstance(timeout, tuple | list) and len(timeout) == 2:
+        pair = tuple(timeout)
+    else:
+        raise ConfigurationError(
+            "REVU_TIMEOUT must be seconds or a (connect, read) pair, e.g. (3.05, 8)."
+        )
+    values = []
+    for value in pair:
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            raise ConfigurationError(
+                "REVU_TIMEOUT values must be positive numbers of seconds, e.g. (3.05, 8)."
+            )
+        values.append(float(value))
+    return values[0], values[1]
+
+
+class _Secret:
+    """Holds the API key so that no repr, debugger or traceback dump can show it."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "<redacted>"
+
+
+@dataclass(frozen=True, slots=True)
+class _Query:
+    """A checked request: the encoded path and the query parameters."""
+
+    path: str
+    params: tuple[tuple[str, str], ...]
+    offset: int
+    limit: int
+
+
+class RevUClient:
+    """Client for RevU's Get Progress API (``GET /api/v1/users/{user_id}/getprogress``).
+
+    ``api_key`` is the wall's key, sent only in the ``X-API-Key`` header. ``base_url`` must be
+    https (plain http only to loopback hosts). ``timeout`` is seconds or a ``(connect, read)``
+    pair; ``deadline`` bounds a whole call including retries, backoff and body reading
+    (default :data:`DEFAULT_DEADLINE`). ``max_retries`` retries GETs after connection errors,
+    read timeouts and HTTP 429/502/503/504. Pass ``session`` to use your own
+    ``requests.Session`` (shared by all threads); otherwise each thread gets its own, never
+    shared across a fork.
+
+    The client is safe to share between threads.
+    """
+
+    def __init__(
+        self,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        timeout: float | tuple[float, float] = DEFAULT_TIMEOUT,
+        max_retries: int = 2,
+        session: requests.Session | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise ConfigurationError(
+                "REVU_API_KEY is empty: set it to your wall's Get Progress key from the "
+                "RevU Publisher Portal (Offerwall > API Key)."
+            )
+        if not (api_key.isascii() and api_key.isprintable()) or api_key != api_key.strip():
+            raise ConfigurationError(
+                "REVU_API_KEY contains spaces or characters an API key cannot have: copy it "
+                "again from the RevU Publisher Portal (Offerwall > API Key)."
+            )
+        self._key = _Secret(api_key)
+        self.base_url = _check_base_url(base_url)
+        self.connect_timeout, self.read_timeout = _check_timeout(timeout)
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ConfigurationError("REVU_MAX_RETRIES must be a whole number, 0 or more.")
+        self.max_retries = max_retries
+        if deadline is None:
+            deadline = DEFAULT_DEADLINE
+        if isinstance(deadline, bool) or not isinstance(deadline, int | float) or deadline <= 0:
+            raise ConfigurationError("The deadline must be a positive number of seconds.")
+        self.deadline = float(deadline)
+        self._shared_session = session
+        self._local = threading.local()
+        self._pid = os.getpid()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f"RevUClient(base_url={self.base_url!r}, "
+            f"timeout=({self.connect_timeout}, {self.read_timeout}), "
+            f"max_retries={self.max_retries}, deadline={self.deadline})"
+        )
+
+    # -- public calls ------------------------------------------------------------------------
+
+    def get_progress(
+        self,
+        user_id: str,
+        *,
+        limit: int = 100,
+        offset: int = 0,
+        offer_id: int | None = None,
+        reward_status: RewardStatus | int | None = None,
+        sid3: str | None = None,
+        ip: str | None = None,
+        country: str | None = None,
+    ) -> ProgressPage:
+        """One page of the user's progress (``limit`` 1..500 offers from ``offset``).
+
+        ``reward_status`` filters by status (a :class:`RewardStatus` or RevU's code 1..4);
+        ``offer_id`` asks for one offer; ``sid3``, ``ip`` (IPv4) and ``country`` (two
+        letters) are passed to RevU for its click URLs. Raises
+        :class:`~revu_widgets.errors.InvalidRequestError` before sending anything when an
+        argument is wrong, and an :class:`~revu_widgets.errors.UpstreamError` subclass when
+        RevU fails.
+        """
+        query = self._build_query(
+            user_id,
+            limit=limit,
+            offset=offset,
+            offer_id=offer_id,
+            reward_status=reward_status,
+            sid3=sid3,
+            ip=ip,
+            country=country,
+        )
+        return self._fetch(query, time.monotonic() + self.deadline)
+
+    def get_all_progress(
+        self,
+        user_id: str,
+        *,
+        reward_status: RewardStatus | int | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        max_pages: int = 20,
+        sid3: str | None = None,
+        ip: str | None = None,
+        country: str | None = None,
+    ) -> UserProgress:
+        """Every offer of the user, across pages, in history order, with a summary.
+
+        Fetches the first page, then the remaining ones concurrently; offers are
+        de-duplicated by id (pages can shift while they are walked) and sorted by
+        :func:`~revu_widgets.models.activity_sort_key`. At most ``max_pages`` pages are read;
+        ``truncated`` says when that cap stopped the walk. The whole walk shares one
+        deadline.
+        """
+        if isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1:
+            raise InvalidRequestError("max_pages must be a whole number, 1 or more.")
+        deadline_at = time.monotonic() + self.deadline
+        common: dict[str, Any] = {
+            "reward_status": reward_status,
+            "sid3": sid3,
+            "ip": ip,
+            "country": country,
+        }
+        first_query = self._build_query(user_id, limit=page_size, offset=0, **common)
+        first = self._fetch(first_query, deadline_at)
+
+        limit = first_query.limit
+        reachable = min(first.total, max_pages * limit)
+        offsets = list(range(limit, reachable, limit))
+        pages = [first]
+        if offsets:
+            queries = [self._build_query(user_id, limit=limit, offset=o, **common) for o in offsets]
+            pages.extend(self._fetch_concurrently(queries, deadline_at))
+
+        seen: set[int] = set()
+        offers: list[Offer] = []
+        skipped: list[SkippedOffer] = []
+        for page in pages:
+            for offer in page.offers:
+                if offer.offer_id not in seen:
+                    seen.add(offer.offer_id)
+                    offers.append(offer)
+            skipped.extend(_reindex(page.skipped, page.offset))
+        offers.sort(key=activity_sort_key)
+        return UserProgress(
+            user_id=str(user_id),
+            offers=tuple(offers),
+            summary=ProgressSummary.from_offers(offers),
+            support_id=first.support_id,
+            skipped=tuple(skipped),
+            truncated=first.total > max_pages * limit,
+        )
+
+    def get_offer(self, user_id: str, offer_id: int) -> Offer | None:
+        """The user's progress on one offer, or ``None`` when they have none.
+
+        Raises :class:`~revu_widgets.errors.BadPayloadError` when RevU sent the offer but it
+        failed validation, so a broken offer is not mistaken for a missing one.
+        """
+        page = self.get_progress(user_id, offer_id=offer_id, limit=1)
+        for offer in page.offers:
+            if offer.offer_id == offer_id:
+                return offer
+        for skipped in page.skipped:
+            if skipped.offer_id == str(offer_id):
+                raise BadPayloadError(
+                    f"RevU sent offer {offer_id}, but its data could not be read (problem at: "
+                    f"{', '.join(skipped.field_paths)}). Try again later; if it keeps "
+                    "happening, contact RevU support and quote the reference.",
+                    field_paths=skipped.field_paths,
+                    reference=page.support_id,
+                )
+        return None
+
+    def close(self) -> None:
+        """Close the sessions this client created (a session passed in is left open)."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
+            session.close()
+        self._local = threading.local()
+
+    # -- arguments ---------------------------------------------------------------------------
+
+    def _build_query(
+        self,
+        user_id: object,
+        *,
+        limit: object,
+        offset: object,
+        offer_id: object = None,
+        reward_status: object = None,
+        sid3: object = None,
+        ip: object = None,
+        country: object = None,
+    ) -> _Query:
+        params: list[tuple[str, str]] = []
+        limit_value = _whole_number("limit", limit, 1, MAX_PAGE_SIZE)
+        offset_value = _whole_number("offset", offset, 0, None)
+        params.append(("limit", str(limit_value)))
+        params.append(("offset", str(offset_value)))
+        if offer_id is not None:
+            params.append(("offer_id", str(_whole_number("offer_id", offer_id, 0, None))))
+        if reward_status is not None:
+            params.append(("reward_status", str(_reward_status_code(reward_status))))
+        if sid3 is not None:
+            params.append(("sid3", _sid3(sid3)))
+        if ip is not None:
+            params.append(("ip", _ipv4(ip)))
+        if country is not None:
+            params.append(("country", _country(country)))
+        path = _PATH.format(user_id=_encoded_user_id(user_id))
+        return _Query(path, tuple(params), offset_value, limit_value)
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        if self._shared_session is not None:
+            return self._shared_session
+        pid = os.getpid()
+        if pid != self._pid:
+            # A forked worker must not reuse the parent's sockets: start afresh.
+            self._pid = pid
+            self._local = threading.local()
+            with self._sessions_lock:
+                self._sessions = []
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def _fetch_concurrently(self, queries: list[_Query], deadline_at: float) -> list[ProgressPage]:
+        workers = min(PAGE_FETCH_WORKERS, len(queries))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="revu-page") as pool:
+            futures = [pool.submit(self._fetch, q, deadline_at) for q in queries]
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()
+            for future in futures:
+                if future in done and (error := future.exception()) is not None:
+                    raise error
+            return [future.result() for future in futures]
+
+    def _fetch(self, query: _Query, deadline_at: float) -> ProgressPage:
+        started = time.monotonic()
+        attempt = 0
+        while True:
+            attempt += 1
+            remaining = deadline_at - time.monotonic()
+            if remaining <= 0:
+                self._log(query, "deadline", started, attempt - 1)
+                raise UpstreamTimeoutError(
+                    f"RevU did not answer within {self.deadline:g} s. Try again in a minute.",
+                )
+            try:
+                status, body, headers = self._send(query, deadline_at)
+            except _Retryable as failure:
+                wait_for = self._backoff(attempt, failure.retry_after, deadline_at)
+                if wait_for is None:
+                    self._log(query, failure.label, started, attempt)
+                    raise failure.error from None
+                logger.debug(
+                    "GET %s -> %s, retrying in %d ms (attempt %d)",
+                    query.path,
+                    failure.label,
+                    wait_for * 1000,
+                    attempt,
+                )
+                time.sleep(wait_for)
+                continue
+            except UpstreamError:
+                self._log(query, "failed", started, attempt)
+                raise
+            self._log(query, status, started, attempt)
+            return self._interpret(query, status, body, headers)
+
+    def _backoff(self, attempt: int, retry_after: float | None, deadline_at: float) -> float | None:
+        """Seconds to wait before the next attempt, or None when no retry is allowed."""
+        if attempt > self.max_retries:
+            return None
+        if retry_after is not None:
+            wait_for = retry_after
+        else:
+            wait_for = random.uniform(0, min(_BACKOFF_CAP, _BACKOFF_BASE * 2 ** (attempt - 1)))  # noqa: S311
+        if time.monotonic() + wait_for >= deadline_at:
+            return None
+        return wait_for
+
+    def _send(self, query: _Query, deadline_at: float) -> tuple[int, bytes, Mapping[str, str]]:
+        remaining = deadline_at - time.monotonic()
+        timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
+        headers = {
+            "X-API-Key": self._key.reveal(),
+            "Accept": "application/json",
+            "User-Agent": f"revu-widgets/{__version__}",
+        }
+        try:
+            response = self._session().get(
+                self.base_url + query.path,
+                params=query.params,
+                headers=headers,
+                timeout=timeout,
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.Timeout as exc:
+            raise _Retryable(
+                "timeout",
+                UpstreamTimeoutError(
+                    f"RevU did not answer in time ({type(exc).__name__}). Try again in a minute.",
+                ),
+            ) from None
+        except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
+            raise _Retryable(
+                "unreachable",
+                UpstreamUnavailableError(
+                    f"RevU could not be reached ({type(exc).__name__}). Try again in a "
+                    "minute; if it keeps happening, check REVU_BASE_URL and the network.",
+                ),
+            ) from None
+        except requests.RequestException as exc:
+            raise UpstreamUnavailableError(
+                f"The request to RevU failed ({type(exc).__name__}). Try again in a minute.",
+            ) from None
+
+        with response:
+            status = response.status_code
+            if status in _RETRY_STATUSES:
+                retry_after = _retry_after(response.headers.get("Retry-After"))
+                body = self._read_body(response, deadline_at, quiet=True)
+                error = _status_error(status, body, retry_after)
+                if retry_after is not None and retry_after > MAX_RETRY_AFTER:
+                    raise error
+                raise _Retryable(f"HTTP {status}", error, retry_after)
+            body = self._read_body(response, deadline_at, quiet=status != 200)
+            return status, body, response.headers
+
+    def _read_body(self, response: requests.Response, deadline_at: float, *, quiet: bool) -> bytes:
+        """Read at most MAX_BODY_BYTES, stopping at the deadline.
+
+        ``quiet`` is for error answers: their body only helps pick an error, so a broken one
+        gives an empty body instead of an exception.
+        """
+        declared = response.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            if quiet:
+                return b""
+            raise _too_large()
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in response.iter_content(_CHUNK_BYTES):
+                size += len(chunk)
+                if size > MAX_BODY_BYTES:
+                    if quiet:
+                        return b""
+                    raise _too_large()
+                chunks.append(chunk)
+                remaining = deadline_at - time.monotonic()
+                if remaining <= 0:
+                    raise UpstreamTimeoutError(
+                        f"RevU's answer was still arriving after {self.deadline:g} s. "
+                        "Try again in a minute."
+                    )
+                _tighten_read_timeout(response, remaining)
+        except requests.RequestException as exc:
+            if quiet:
+                return b""
+            if _is_timeout(exc):
+                raise _Retryable(
+                    "timeout",
+                    UpstreamTimeoutError(
+                        "RevU stopped sending its answer part-way. Try again in a minute."
+                    ),
+                ) from None
+            raise _Retryable(
+                "cut off",
+                BadPayloadError(
+                    "RevU's answer was cut off before it was complete "
+                    f"({type(exc).__name__}). Try again in a minute."
+                ),
+            ) from None
+        return b"".join(chunks)
+
+    def _interpret(
+        self, query: _Query, status: int, body: bytes, headers: Mapping[str, str]
+    ) -> ProgressPage:
+        if status != 200:
+            raise _status_error(status, body, _retry_after(headers.get("Retry-After")))
+        if not body.strip():
+            raise BadPayloadError(
+                "RevU answered with an empty body instead of progress data. Try again in a minute."
+            )
+        payload = _decode_json(body)
+        if payload is None:
+            raise BadPayloadError(
+                "RevU answered with something that is not JSON (perhaps an error page from a "
+                "proxy). Try again in a minute."
+            )
+        return parse_progress_page(
+            payload, now=datetime.now(UTC), offset=query.offset, limit=query.limit
+        )
+
+    def _log(self, query: _Query, outcome: object, started: float, attempt: int) -> None:
+        logger.info(
+            "GET %s -> %s in %d ms (attempt %d)",
+            query.path,
+            outcome,
+            (time.monotonic() - started) * 1000,
+            attempt,
+        )
+
+
+class _Retryable(Exception):
+    """A failed attempt that may be retried; ``error`` is raised when it is not."""
+
+    def __init__(self, label: str, error: UpstreamError, retry_after: float | None = None) -> None:
+        super().__init__(label)
+        self.label = label
+        self.error = error
+        self.retry_after = retry_after
+
+
+def _tighten_read_timeout(response: requests.Response, remaining: float) -> None:
+    """Let no single socket read outlast the call's deadline (a slow-drip body)."""
+    connection = getattr(response.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        try:
+            current = sock.gettimeout()
+            if current is None or current > remaining:
+                sock.settimeout(max(remaining, 0.001))
+        except OSError:
+            pass
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    """Whether a failure while reading the body was, underneath, a socket timeout."""
+    current: BaseException | None = exc
+    for _ in range(8):
+        if current is None:
+            return False
+        if isinstance(current, TimeoutError | requests.Timeout | urllib3.exceptions.TimeoutError):
+            return True
+        nested = next((a for a in current.args if isinstance(a, BaseException)), None)
+        current = nested or current.__cause__ or current.__context__
+    return False
+
+
+def _too_large() -> BadPayloadError:
+    return BadPayloadError(
+        f"RevU's answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB, far beyond any "
+        "real progress page; it was not read. Try again later; if it keeps happening, "
+        "contact RevU support."
+    )
+
+
+def _decode_json(body: bytes) -> object | None:
+    """The decoded body, or None when it is not JSON (deep nesting and huge numbers too)."""
+    try:
+        payload: object = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return payload
+
+
+def _error_body(body: bytes) -> tuple[str | None, str | None]:
+    """``(code, support_id)`` from a JSON error body, when it has them."""
+    payload = _decode_json(body) if body else None
+    if not isinstance(payload, dict):
+        return None, None
+    code = payload.get("code")
+    if not (isinstance(code, str) and code.isascii() and len(code) <= 64):
+        code = None
+    return (code.strip().upper() if code else None), raw_support_id(payload)
+
+
+def _status_error(status: int, body: bytes, retry_after: float | None) -> UpstreamError:
+    code, reference = _error_body(body)
+    if status in (401, 403):
+        if code in _BAN_CODES:
+            who = "this user" if code == "USER_BANNED" else "this user's IP address"
+            return BannedError(
+                f"RevU says {who} is banned from the offerwall, so offer progress cannot be "
+                "shown. The user can contact the publisher's support.",
+                reason=code,
+                reference=reference,
+            )
+        return AuthenticationError(
+            f"RevU refused the API key (HTTP {status}): check REVU_API_KEY is this wall's Get "
+            "Progress key from the RevU Publisher Portal (Offerwall > API Key).",
+            reference=reference,
+        )
+    if status == 400:
+        return UpstreamBadRequestError(
+            "RevU rejected the request's parameters (HTTP 400). This is likely a bug in how "
+            "revu-widgets called it; please report it with the reference.",
+            reference=reference,
+        )
+    if status == 429:
+        wait_hint = f" RevU asked to wait {retry_after:g} s." if retry_after is not None else ""
+        return RateLimitedError(
+            f"RevU is limiting how often progress can be fetched (HTTP 429).{wait_hint} "
+            "Try again shortly.",
+            retry_after=retry_after,
+            reference=reference,
+        )
+    if status >= 500:
+        return UpstreamUnavailableError(
+            f"RevU is having trouble (HTTP {status}). Try again in a minute.",
+            reference=reference,
+        )
+    if 300 <= status < 400:
+        return UpstreamError(
+            f"RevU answered with a redirect (HTTP {status}), which this client does not "
+            "follow: check REVU_BASE_URL is " + DEFAULT_BASE_URL + ".",
+            reference=reference,
+        )
+    return UpstreamError(
+        f"RevU answered with an unexpected HTTP {status}. Check REVU_BASE_URL; if it is "
+        "right, try again later.",
+        reference=reference,
+    )
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(min(int(value[:9]), 10**9))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def _whole_number(name: str, value: object, low: int, high: int | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(f"{name} must be a whole number.")
+    if value < low or (high is not None and value > high):
+        bounds = f"{low}..{high}" if high is not None else f"{low} or more"
+        raise InvalidRequestError(f"{name} must be {bounds}.")
+    return value
+
+
+def _reward_status_code(value: object) -> int:
+    if isinstance(value, RewardStatus):
+        code = value.code
+        if code is None:
+            raise InvalidRequestError(
+                "reward_status must be in_progress, credited, reversed or pending."
+            )
+        return code
+    return _whole_number("reward_status", value, 1, 4)
+
+
+def _encoded_user_id(user_id: object) -> str:
+    if isinstance(user_id, int) and not isinstance(user_id, bool):
+        user_id = str(user_id)
+    if not isinstance(user_id, str) or not user_id:
+        raise InvalidRequestError("The user id must be a non-empty string.")
+    if len(user_id) > MAX_USER_ID_LENGTH:
+        raise InvalidRequestError(f"The user id is longer than {MAX_USER_ID_LENGTH} characters.")
+    if not (user_id.isascii() and user_id.isprintable()):
+        raise InvalidRequestError(
+            "The user id must be printable ASCII (RevU accepts ASCII user ids only)."
+        )
+    if user_id in (".", ".."):
+        # Even encoded, dot segments may be collapsed by a proxy and change the path.
+        raise InvalidRequestError("The user id cannot be '.' or '..'.")
+    return quote(user_id, safe="")
+
+
+def _sid3(value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise InvalidRequestError("sid3 must be a string of 1 to 255 characters.")
+    if not (value.isascii() and value.isprintable()):
+        raise InvalidRequestError("sid3 must be printable ASCII.")
+    return value
+
+
+def _ipv4(value: object) -> str:
+    if isinstance(value, str):
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except ValueError:
+            pass
+    raise InvalidRequestError("ip must be an IPv4 address such as 203.0.113.7.")
+
+
+def _country(value: object) -> str:
+    if isinstance(value, str) and len(value) == 2 and value.isascii() and value.isalpha():
+        return value.upper()
+    raise InvalidRequestError("country must be a two-letter country code such as US.")
+
+
+def _reindex(skipped: Iterable[SkippedOffer], offset: int) -> list[SkippedOffer]:
+    """Make page-relative positions positions in the whole history."""
+    result = []
+    for item in skipped:
+        old = f"offers.{item.index}"
+        new = f"offers.{item.index + offset}"
+        paths = tuple(
+            new + path[len(old) :] if path == old or path.startswith(old + ".") else path
+            for path in item.field_paths
+        )
+        result.append(SkippedOffer(item.index + offset, item.offer_id, paths))
+    return result
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "DEFAULT_DEADLINE",
+    "DEFAULT_TIMEOUT",
+    "MAX_BODY_BYTES",
+    "MAX_PAGE_SIZE",
+    "MAX_RETRY_AFTER",
+    "MAX_USER_ID_LENGTH",
+    "RevUClient",
+]

@@ -1,0 +1,468 @@
+"""The schemas: RevU's vocabulary in, validated models out; hostile data kept out."""
+
+from __future__ import annotations
+
+import copy
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from revu_widgets.errors import BadPayloadError
+from revu_widgets.models import OfferState, RewardStatus, StepStatus
+from revu_widgets.schemas import (
+    MAX_LONG_TEXT_LENGTH,
+    MAX_NAME_LENGTH,
+    MAX_OFFERS_PER_PAGE,
+    MAX_STEPS_PER_OFFER,
+    is_safe_url,
+    parse_credit_window,
+    parse_offer,
+    parse_progress_page,
+    parse_timestamp,
+    step_status_from_word,
+)
+
+NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
+
+
+def offer(**fields: Any) -> dict[str, Any]:
+    """A valid raw offer with the given fields replaced (None removes a field)."""
+    raw: dict[str, Any] = {
+        "offer_id": 51001,
+        "name": "Dragon Realms: reach level 25",
+        "image_url": "https://cdn.example.com/51001.png",
+        "click_url": "https://publishers.example.com/click/51001?uid=u1",
+        "reward_status": 1,
+        "in_progress": True,
+        "user_completed": False,
+        "total_user_reward": 4200,
+        "reporting": "up to 3 days",
+        "started_at": "2026-11-20T09:14:00Z",
+        "events": [
+            {"event_id": 1, "name": "Install", "user_reward": 50, "status": "credited"},
+            {"event_id": 2, "name": "Level 10", "user_reward": 600, "status": ""},
+        ],
+    }
+    for key, value in fields.items():
+        if value is None:
+            raw.pop(key, None)
+        else:
+            raw[key] = value
+    return raw
+
+
+def page(*offers: Any, **envelope: Any) -> dict[str, Any]:
+    """A raw Get Progress answer around the given offers."""
+    return {"status": "success", "total": len(offers), "offers": list(offers), **envelope}
+
+
+def test_sample_page_from_the_contract_is_read_completely() -> None:
+    sample = Path("/work/shared/revu/samples/progress-page.json")
+    payload = (
+        json.loads(sample.read_text())
+        if sample.exists()
+        else page(offer(), support_id=918273645, publisher_id=4021, wall_id=7788)
+    )
+    result = parse_progress_page(payload, now=NOW)
+    assert not result.skipped
+    assert result.support_id == "918273645"
+    assert result.publisher_id == "4021"
+    assert result.wall_id == "7788"
+    assert all(o.as_of == NOW for o in result.offers)
+
+
+def test_envelope_offset_and_limit_fall_back_to_what_was_asked() -> None:
+    result = parse_progress_page(page(offer()), now=NOW, offset=200, limit=100)
+    assert (result.offset, result.limit) == (200, 100)
+    result = parse_progress_page(page(offer(), offset=5, limit=10), now=NOW, offset=0, limit=1)
+    assert (result.offset, result.limit) == (5, 10)
+
+
+@pytest.mark.parametrize("key", ["offer_id", "cid", "id"])
+def test_offer_id_is_read_from_any_alias(key: str) -> None:
+    raw = offer(offer_id=None)
+    raw[key] = 777
+    assert parse_offer(raw).offer_id == 777
+
+
+def test_offer_id_as_digit_string_is_accepted() -> None:
+    assert parse_offer(offer(offer_id="90210")).offer_id == 90210
+
+
+def test_terms_and_reward_aliases_are_accepted() -> None:
+    result = parse_offer(
+        offer(total_user_reward=None, currency_award="12.5", extra_terms="  Be nice  ")
+    )
+    assert result.total_reward == Decimal("12.5")
+    assert result.terms == "Be nice"
+
+
+def test_step_id_and_reward_aliases_are_accepted() -> None:
+    step = parse_offer(offer(events=[{"id": "e-9", "name": "Go", "payout": 0.3}])).steps[0]
+    assert step.step_id == "e-9"
+    assert step.reward == Decimal("0.3")
+
+
+def test_step_user_reward_wins_over_payout() -> None:
+    raw = offer(events=[{"event_id": 1, "name": "Go", "payout": 0.05, "user_reward": 50}])
+    assert parse_offer(raw).steps[0].reward == Decimal(50)
+
+
+def test_unknown_fields_are_ignored() -> None:
+    raw = offer(surprise={"nested": [1, 2]}, another_new_field="x")
+    raw["events"][0]["brand_new"] = True
+    assert parse_offer(raw).offer_id == 51001
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2026-11-20T09:14:00Z", datetime(2026, 11, 20, 9, 14, tzinfo=UTC)),
+        ("2026-11-20T10:14:00+01:00", datetime(2026, 11, 20, 9, 14, tzinfo=UTC)),
+        ("2026-11-20T09:14:00", datetime(2026, 11, 20, 9, 14, tzinfo=UTC)),
+        (1763630040, datetime(2025, 11, 20, 9, 14, tzinfo=UTC)),
+        (1763630040.5, datetime(2025, 11, 20, 9, 14, 0, 500000, tzinfo=UTC)),
+        ("1763630040", datetime(2025, 11, 20, 9, 14, tzinfo=UTC)),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_timestamps_become_aware_utc(value: object, expected: datetime | None) -> None:
+    result = parse_timestamp(value)
+    assert result == expected
+    if result is not None:
+        assert result.utcoffset() == timedelta(0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["yesterday", "2026-13-45T00:00:00Z", True, [], {"t": 1}, -5, 10**12, float("nan"), "9" * 60],
+)
+def test_unreadable_timestamps_are_refused(value: object) -> None:
+    with pytest.raises(ValueError, match="timestamp"):
+        parse_timestamp(value)
+
+
+def test_offer_timestamps_are_read_in_both_forms() -> None:
+    result = parse_offer(offer(updated_at=1764000000, expires_at="2026-12-20T09:14:00+01:00"))
+    assert result.updated_at == datetime(2025, 11, 24, 16, 0, tzinfo=UTC)
+    assert result.expires_at == datetime(2026, 12, 20, 8, 14, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("word", "expected"),
+    [
+        (None, StepStatus.NOT_STARTED),
+        ("", StepStatus.NOT_STARTED),
+        ("in progress", StepStatus.IN_PROGRESS),
+        ("In_Progress", StepStatus.IN_PROGRESS),
+        ("started", StepStatus.IN_PROGRESS),
+        ("Completed", StepStatus.COMPLETED),
+        ("COMPLETE", StepStatus.COMPLETED),
+        ("pending", StepStatus.PENDING),
+        ("Pending  Credit", StepStatus.PENDING),
+        ("pending_credit", StepStatus.PENDING),
+        ("credited", StepStatus.CREDITED),
+        ("Paid", StepStatus.CREDITED),
+        ("Revoked", StepStatus.REVERSED),
+        ("reversed", StepStatus.REVERSED),
+        ("  EXPIRED ", StepStatus.EXPIRED),
+        ("on hold", StepStatus.UNKNOWN),
+    ],
+)
+def test_status_words_map_to_step_statuses(word: str | None, expected: StepStatus) -> None:
+    assert step_status_from_word(word) is expected
+
+
+def test_unknown_status_word_is_kept_as_label() -> None:
+    step = parse_offer(offer(events=[{"name": "Go", "status": "Under Review"}])).steps[0]
+    assert step.status is StepStatus.UNKNOWN
+    assert step.status_label == "Under Review"
+
+
+def test_missing_step_status_means_not_started() -> None:
+    step = parse_offer(offer(events=[{"name": "Go"}])).steps[0]
+    assert step.status is StepStatus.NOT_STARTED
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        (1, RewardStatus.IN_PROGRESS),
+        (2, RewardStatus.CREDITED),
+        (3, RewardStatus.REVERSED),
+        (4, RewardStatus.PENDING),
+        ("4", RewardStatus.PENDING),
+        (9, RewardStatus.UNKNOWN),
+        (0, RewardStatus.UNKNOWN),
+        (None, RewardStatus.UNKNOWN),
+    ],
+)
+def test_reward_status_codes(code: object, expected: RewardStatus) -> None:
+    raw = offer(reward_status=None)
+    raw["reward_status"] = code
+    assert parse_offer(raw).status is expected
+
+
+def test_missing_reward_status_is_unknown_not_an_error() -> None:
+    assert parse_offer(offer(reward_status=None)).status is RewardStatus.UNKNOWN
+
+
+def test_rewards_become_exact_decimals() -> None:
+    result = parse_offer(offer(total_user_reward=0.3))
+    assert result.total_reward == Decimal("0.3")
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("up to 30 days", timedelta(days=30)),
+        ("instant", timedelta(0)),
+        ("Instantly", timedelta(0)),
+        ("24 hours", timedelta(hours=24)),
+        ("2 weeks", timedelta(weeks=2)),
+        ("1-3 days", timedelta(days=3)),
+        ("1 to 3 days", timedelta(days=3)),
+        ("within 45 minutes", timedelta(minutes=45)),
+        ("1 day to 2 weeks", timedelta(weeks=2)),
+        ("1 month", timedelta(days=30)),
+        ("when the advertiser confirms", None),
+        ("9999 days", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_reporting_text_is_read_as_credit_window(
+    text: str | None, expected: timedelta | None
+) -> None:
+    assert parse_credit_window(text) == expected
+
+
+def test_offer_keeps_reporting_text_and_window() -> None:
+    result = parse_offer(offer(reporting="Up to 7 days"))
+    assert result.reporting == "Up to 7 days"
+    assert result.credit_window == timedelta(days=7)
+
+
+def test_pending_offer_gets_expected_credit_date_from_reporting() -> None:
+    raw = offer(
+        reward_status=4,
+        reporting="up to 30 days",
+        events=[{"name": "Trial", "status": "pending", "completed_at": "2026-11-10T08:09:00Z"}],
+    )
+    result = parse_offer(raw, now=NOW)
+    assert result.state is OfferState.PENDING
+    assert result.expected_credit_at == datetime(2026, 12, 10, 8, 9, tzinfo=UTC)
+    assert not result.is_overdue
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "JaVaScRiPt:alert(1)",
+        " javascript:alert(1)",
+        "java\tscript:alert(1)",
+        "data:text/html;base64,PHNjcmlwdD4=",
+        "vbscript:msgbox(1)",
+        "/relative/path.png",
+        "//evil.example/x.png",
+        "ftp://files.example.com/x.png",
+        "https://",
+        "https:///path-only",
+        "https:evil.example",
+        "https://user:pw@evil.example/",
+        "https://publisher.example@evil.example/",
+        "https://evil.example/\u202egnp.exe",
+        "https://evil.example/a b",
+        "https://evil.example/\nx",
+        "https:\\\\evil.example",
+        "https://evil.example:99999/",
+        "https://e.example/" + "a" * 3000,
+        "\x00https://evil.example/",
+        42,
+        ["https://evil.example/"],
+    ],
+)
+def test_unsafe_urls_are_refused(url: object) -> None:
+    assert not is_safe_url(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://cdn.example.com/offers/51001.png",
+        "HTTP://cdn.example.com/x.png",
+        "http://127.0.0.1:8000/click?uid=1&sid3=a",
+        "https://[2001:db8::1]/x",
+    ],
+)
+def test_http_and_https_urls_with_a_host_are_kept(url: str) -> None:
+    assert is_safe_url(url)
+
+
+def test_dropped_urls_are_blanked_and_reported() -> None:
+    raw = offer(image_url="javascript:alert(1)", click_url="data:text/html,hi")
+    result = parse_progress_page(page(raw, offer(offer_id=2)), now=NOW)
+    first = result.offers[0]
+    assert first.image_url is None
+    assert first.click_url is None
+    assert result.dropped_urls == ((51001, "image_url"), (51001, "click_url"))
+    assert result.offers[1].image_url is not None
+
+
+def test_blank_or_missing_urls_are_not_reported_as_dropped() -> None:
+    result = parse_progress_page(page(offer(image_url="   ", click_url=None)), now=NOW)
+    assert result.dropped_urls == ()
+    assert result.offers[0].image_url is None
+
+
+def test_bad_offer_is_skipped_and_the_rest_kept() -> None:
+    bad = offer(offer_id=66, total_user_reward="lots")
+    result = parse_progress_page(page(offer(offer_id=1), bad, offer(offer_id=3)), now=NOW)
+    assert [o.offer_id for o in result.offers] == [1, 3]
+    assert len(result.skipped) == 1
+    skipped = result.skipped[0]
+    assert (skipped.index, skipped.offer_id) == (1, "66")
+    assert skipped.field_paths == ("offers.1.total_user_reward",)
+
+
+def test_skipped_offer_paths_point_into_steps_and_never_hold_values() -> None:
+    secret = "s3cr3t-value-in-upstream-data"
+    bad = offer(events=[{"name": "ok"}, {"name": "bad", "completed_at": secret}])
+    result = parse_progress_page(page(bad), now=NOW)
+    assert result.skipped[0].field_paths == ("offers.0.events.1.completed_at",)
+    assert secret not in repr(result.skipped)
+
+
+def test_offer_without_name_or_id_is_skipped_without_an_id() -> None:
+    result = parse_progress_page(page(offer(offer_id=None, name="   ")), now=NOW)
+    skipped = result.skipped[0]
+    assert skipped.offer_id is None
+    assert skipped.field_paths == ("offers.0.name", "offers.0.offer_id")
+
+
+@pytest.mark.parametrize("item", ["a string", 42, None, [1, 2], True])
+def test_non_object_offer_is_skipped(item: object) -> None:
+    result = parse_progress_page(page(item, offer()), now=NOW)
+    assert [s.field_paths for s in result.skipped] == [("offers.0",)]
+    assert len(result.offers) == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("offer_id", -1),
+        ("offer_id", True),
+        ("offer_id", "abc"),
+        ("offer_id", 2**64),
+        ("total_user_reward", -5),
+        ("total_user_reward", "NaN"),
+        ("total_user_reward", 1e300),
+        ("total_user_reward", True),
+        ("in_progress", "maybe"),
+        ("reward_status", "paid"),
+        ("name", {"en": "x"}),
+        ("events", "not a list"),
+        ("started_at", "not a date"),
+    ],
+)
+def test_wrong_typed_field_skips_the_offer(field: str, value: object) -> None:
+    raw = offer()
+    raw[field] = value
+    result = parse_progress_page(page(raw), now=NOW)
+    assert not result.offers
+    assert result.skipped[0].field_paths == (f"offers.0.{field}",)
+
+
+def test_too_many_steps_skips_the_offer() -> None:
+    steps = [{"name": f"s{i}"} for i in range(MAX_STEPS_PER_OFFER + 1)]
+    result = parse_progress_page(page(offer(events=steps)), now=NOW)
+    assert result.skipped[0].field_paths == ("offers.0.events",)
+
+
+def test_null_events_mean_no_steps() -> None:
+    assert parse_offer(offer(events=None)).steps == ()
+    raw = offer()
+    raw["events"] = None
+    assert parse_offer(raw).steps == ()
+
+
+def test_long_text_is_cut_with_an_ellipsis() -> None:
+    result = parse_offer(offer(name="N" * 10_000, description="D" * 100_000))
+    assert len(result.name) == MAX_NAME_LENGTH
+    assert result.name.endswith("\u2026")
+    assert result.description is not None
+    assert len(result.description) == MAX_LONG_TEXT_LENGTH
+
+
+def test_control_and_bidi_characters_are_removed_from_text() -> None:
+    result = parse_offer(offer(name="Fr\u202eee\x00 coins\u200b", description="a\nb"))
+    assert result.name == "Free coins"
+    assert result.description == "a\nb"
+
+
+def test_flags_accept_common_spellings() -> None:
+    result = parse_offer(offer(in_progress=1, user_completed="true"))
+    assert (result.in_progress, result.user_completed) == (True, True)
+    raw = offer()
+    raw["in_progress"] = None
+    assert parse_offer(raw).in_progress is False
+
+
+@pytest.mark.parametrize(
+    ("payload", "paths"),
+    [
+        ([], ("payload",)),
+        ("nope", ("payload",)),
+        (None, ("payload",)),
+        ({"status": "error", "total": 0, "offers": []}, ("status",)),
+        ({"total": 0, "offers": []}, ("status",)),
+        ({"status": "success", "offers": []}, ("total",)),
+        ({"status": "success", "total": -1, "offers": []}, ("total",)),
+        ({"status": "success", "total": "many", "offers": []}, ("total",)),
+        ({"status": "success", "total": 1, "offers": {"a": 1}}, ("offers",)),
+        ({"status": "success", "total": 1}, ("offers",)),
+        ({"status": "success", "total": 0, "offers": [], "offset": -3}, ("offset",)),
+        ({"status": "success", "total": 0, "offers": [], "support_id": [1]}, ("support_id",)),
+        ({"status": 1, "total": None, "offers": None}, ("offers", "status", "total")),
+    ],
+)
+def test_bad_envelope_is_refused_with_paths(payload: object, paths: tuple[str, ...]) -> None:
+    with pytest.raises(BadPayloadError) as caught:
+        parse_progress_page(payload, now=NOW)
+    assert caught.value.field_paths == paths
+    for path in paths:
+        assert path in str(caught.value)
+
+
+def test_bad_envelope_error_carries_support_id_but_no_values() -> None:
+    payload = {"status": "success", "total": "SECRET-TOTAL", "offers": [], "support_id": 91}
+    with pytest.raises(BadPayloadError) as caught:
+        parse_progress_page(payload, now=NOW)
+    assert caught.value.reference == "91"
+    assert "SECRET-TOTAL" not in str(caught.value)
+
+
+def test_too_many_offers_is_refused() -> None:
+    payload = page(*([{}] * (MAX_OFFERS_PER_PAGE + 1)))
+    with pytest.raises(BadPayloadError) as caught:
+        parse_progress_page(payload, now=NOW)
+    assert caught.value.field_paths == ("offers",)
+
+
+def test_parsing_does_not_change_the_input() -> None:
+    payload = page(offer(offer_id=None, cid=5), offer(events=[{"id": 1, "payout": 2}]))
+    before = copy.deepcopy(payload)
+    parse_progress_page(payload, now=NOW)
+    assert payload == before
+
+
+def test_now_defaults_to_the_current_time() -> None:
+    before = datetime.now(UTC)
+    result = parse_progress_page(page(offer()))
+    assert before <= result.offers[0].as_of <= datetime.now(UTC)
