@@ -1,0 +1,383 @@
+"""Support tools: the staff lookup pages and the JSON summary for support chatbots.
+
+Staff pages (``/support/`` and ``/support/users/<user_id>``) are open only when the host's
+``support_access_loader`` says yes; the chatbot API (``/support/api/users/<user_id>``) is a
+machine route guarded by ``REVU_SUPPORT_TOKEN`` alone. Every lookup, from any of these and from
+``flask revu progress``, is written to the ``revu_widgets.audit`` logger by
+:func:`lookup_progress`, so one place answers "who looked at whose offers, and when".
+
+Unlike the kit's other pages, here the user id comes from the request: it is the member a staff
+person or a chatbot asks about, never the signed-in user.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.routing import PathConverter
+
+from . import presentation
+from .errors import ConfigurationError, InvalidRequestError, NotSignedInError, RevUError
+from .models import Offer, OfferState, RewardStatus, UserProgress
+
+if TYPE_CHECKING:
+    from flask.sansio.blueprints import BlueprintSetupState
+    from werkzeug.wrappers import Response as BaseResponse
+
+    from .client import RevUClient
+    from .extension import RevUWidgets
+
+#: The audit trail of support lookups. Route it to its own handler to keep it apart.
+audit_log = logging.getLogger("revu_widgets.audit")
+
+#: The status filter words the support API and the CLI accept (``"all"`` = no filter).
+STATUS_WORDS: tuple[str, ...] = ("all", "in_progress", "pending", "credited", "reversed")
+
+#: The realm named in the chatbot API's ``WWW-Authenticate`` challenge.
+API_REALM = "revu-widgets support"
+
+# Ids are bounded upstream too; this only keeps one audit line from growing without limit.
+_AUDIT_ID_LIMIT = 200
+
+
+class SupportUserIdConverter(PathConverter):
+    """A member id in the URL: any text, ``/`` included, even at the start.
+
+    Werkzeug's ``path`` converter refuses a leading ``/``; with slash merging on, an id such as
+    ``/abc`` would even redirect to the lookup of another member, ``abc``.
+    """
+
+    # Any character, newlines too: the client, not the router, decides which ids RevU can take.
+    regex = r"[\s\S]+"
+
+    def to_url(self, value: Any) -> str:
+        """Encode the whole id as one path segment, ``/`` included."""
+        return quote(str(value), safe="")
+
+
+#: Name the converter is registered under on the host's URL map.
+CONVERTER_NAME = "revu_user_id"
+
+
+def parse_status_word(word: str | None) -> RewardStatus | None:
+    """The status for a filter word (``None`` / ``"all"`` = every status).
+
+    Raises :class:`ValueError` with the accepted words for anything else.
+    """
+    if word is None or word == "all":
+        return None
+    if word not in STATUS_WORDS:
+        raise ValueError(f"unknown status {word!r}: choose one of {', '.join(STATUS_WORDS)}")
+    return RewardStatus.from_slug(word)
+
+
+def lookup_progress(
+    client: RevUClient,
+    user_id: str,
+    *,
+    channel: str,
+    actor: str | None,
+    status: RewardStatus | None = None,
+) -> UserProgress:
+    """Fetch a member's whole history for support, and write the lookup to the audit log.
+
+    ``channel`` says where the lookup came from (``"page"``, ``"api"``, ``"cli"``) and ``actor``
+    who asked (the staff member's id, when known). Upstream errors are audited with their code
+    and raised again, unchanged.
+    """
+    try:
+        progress = client.get_all_progress(user_id, reward_status=status)
+    except RevUError as exc:
+        audit(channel=channel, actor=actor, user_id=user_id, result=exc.code, status=status)
+        raise
+    audit(
+        channel=channel,
+        actor=actor,
+        user_id=user_id,
+        result="ok",
+        status=status,
+        offers=len(progress.offers),
+    )
+    return progress
+
+
+def audit(
+    *,
+    channel: str,
+    actor: str | None,
+    user_id: str,
+    result: str,
+    status: RewardStatus | None = None,
+    offers: int | None = None,
+) -> None:
+    """Write one support lookup (or refused attempt) to the ``revu_widgets.audit`` logger.
+
+    Ids are written with ``repr`` so a hostile id cannot forge a second log line. The record
+    also carries the fields as ``record.revu_audit`` (a dict) for structured handlers.
+    """
+    at = presentation.isoformat(datetime.now(UTC))
+    fields: dict[str, Any] = {
+        "at": at,
+        "channel": channel,
+        "actor": actor,
+        "user_id": user_id[:_AUDIT_ID_LIMIT],
+        "status": status.value if status is not None else "all",
+        "result": result,
+        "offers": offers,
+    }
+    audit_log.info(
+        "support lookup at=%s channel=%s actor=%r user_id=%r status=%s result=%s offers=%s",
+        at,
+        channel,
+        fields["actor"],
+        fields["user_id"],
+        fields["status"],
+        result,
+        "-" if offers is None else offers,
+        extra={"revu_audit": fields},
+    )
+
+
+def token_matches(presented: str | None, expected: str) -> bool:
+    """Whether the presented bearer token is the configured one, in constant time.
+
+    Both sides are hashed first, so the comparison does not even leak the token's length.
+    """
+    if not presented:
+        return False
+    return hmac.compare_digest(
+        hashlib.sha256(presented.encode("utf-8", "surrogatepass")).digest(),
+        hashlib.sha256(expected.encode("utf-8", "surrogatepass")).digest(),
+    )
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an ``Authorization: Bearer <token>`` header, else ``None``."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    return token
+
+
+def support_offer_as_json(offer: Offer) -> dict[str, Any]:
+    """One offer, compact, in the words a support chatbot can repeat to the member."""
+    return {
+        "offer_id": offer.offer_id,
+        "name": offer.name,
+        "status": offer.state.value,
+        "status_text": presentation.status_label(offer),
+        "explanation": presentation.explain(offer),
+        "steps_done": offer.steps_done,
+        "steps_total": offer.steps_total,
+        "last_activity_at": presentation.isoformat(offer.last_activity_at),
+        "expected_credit_at": presentation.isoformat(offer.expected_credit_at),
+        "overdue": offer.is_overdue,
+        "next_action": presentation.next_action(offer),
+        "next_action_code": presentation.next_action_code(offer),
+        "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
+        "reward": {
+            "possible": presentation.amount_number(offer.possible),
+            "earned": presentation.amount_number(offer.earned),
+            "pending": presentation.amount_number(offer.pending),
+            "lost": presentation.amount_number(offer.lost),
+        },
+    }
+
+
+def support_summary_as_json(
+    progress: UserProgress, *, status: RewardStatus | None = None
+) -> dict[str, Any]:
+    """A member's history as the chatbot API (and ``flask revu progress --json``) answers it.
+
+    Counts and totals always cover the whole history in ``progress``; ``status`` narrows only
+    the list of offers.
+    """
+    summary = progress.summary
+    offers = progress.filtered(status)
+    return {
+        "user_id": progress.user_id,
+        "support_id": progress.support_id,
+        "generated_at": presentation.isoformat(datetime.now(UTC)),
+        "currency": presentation.currency_name(),
+        "status_filter": status.value if status is not None else "all",
+        "counts": {
+            "total": summary.total,
+            "in_progress": summary.in_progress,
+            "pending": summary.pending,
+            "credited": summary.credited,
+            "reversed": summary.reversed,
+            "expired": summary.expired,
+            "unknown": summary.unknown,
+            "overdue": summary.overdue,
+        },
+        "totals": {
+            "earned": presentation.amount_number(summary.earned),
+            "pending": presentation.amount_number(summary.pending_amount),
+            "reversed": presentation.amount_number(summary.lost),
+            "remaining": presentation.amount_number(summary.remaining),
+        },
+        "offers": [support_offer_as_json(offer) for offer in offers],
+        "skipped": [
+            {"offer_id": item.offer_id, "fields": list(item.field_paths)}
+            for item in progress.skipped
+        ],
+        "truncated": progress.truncated,
+    }
+
+
+def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
+    """Add the support lookup pages and the chatbot API to the kit's blueprint."""
+    bp.record_once(_install_converter)
+    user_rule = f"<{CONVERTER_NAME}:user_id>"
+
+    def support_search() -> BaseResponse | str:
+        _require_support_access(widgets, user_id=None)
+        user_id = request.args.get("user_id", "").strip()
+        if user_id:
+            # The staff member's own input, sent back as one path segment.
+            return redirect(url_for("revu_widgets.support_user", user_id=user_id), code=303)
+        return render_template("revu_widgets/support/search.html")
+
+    def support_user(user_id: str) -> str:
+        actor = _current_actor(widgets)
+        _require_support_access(widgets, user_id=user_id, actor=actor)
+        progress = lookup_progress(widgets.client, user_id, channel="page", actor=actor)
+        overdue = [offer for offer in progress.offers if offer.is_overdue]
+        return render_template(
+            "revu_widgets/support/user.html",
+            user_id=user_id,
+            progress=progress,
+            summary=progress.summary,
+            offers=progress.offers,
+            overdue=overdue,
+            support_id=progress.support_id,
+            looked_up_at=datetime.now(UTC),
+            search_url=url_for("revu_widgets.support_search"),
+            api_url=url_for("revu_widgets.support_api_user", user_id=user_id),
+            claim_details=_claim_details_for(user_id, progress.support_id),
+        )
+
+    def support_api_user(user_id: str) -> BaseResponse:
+        expected = current_app.config.get("REVU_SUPPORT_TOKEN")
+        if not expected:
+            abort(404)
+        presented = bearer_token(request.headers.get("Authorization"))
+        if not token_matches(presented, str(expected)):
+            audit(channel="api", actor=None, user_id=user_id, result="unauthorized")
+            return _unauthorized(invalid=presented is not None)
+        try:
+            status = parse_status_word(request.args.get("status", "all"))
+        except ValueError:
+            raise InvalidRequestError(
+                f"Unknown status filter: choose one of {', '.join(STATUS_WORDS)}."
+            ) from None
+        progress = lookup_progress(widgets.client, user_id, channel="api", actor="support-token")
+        return jsonify(support_summary_as_json(progress, status=status))
+
+    bp.add_url_rule("/support/", "support_search", support_search, methods=["GET"])
+    bp.add_url_rule(
+        f"/support/users/{user_rule}",
+        "support_user",
+        support_user,
+        methods=["GET"],
+        merge_slashes=False,
+    )
+    bp.add_url_rule(
+        f"/support/api/users/{user_rule}",
+        "support_api_user",
+        support_api_user,
+        methods=["GET"],
+        merge_slashes=False,
+    )
+
+
+def _install_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault(CONVERTER_NAME, SupportUserIdConverter)
+
+
+def _current_actor(widgets: RevUWidgets) -> str | None:
+    try:
+        return widgets.current_user_id()
+    except (NotSignedInError, ConfigurationError):
+        return None
+
+
+def _require_support_access(
+    widgets: RevUWidgets, *, user_id: str | None, actor: str | None = None
+) -> None:
+    allowed = widgets.has_support_access()
+    if allowed is None:
+        # No loader: the host never turned the support views on, so they do not exist.
+        abort(404)
+    if not allowed:
+        if user_id is not None:
+            audit(channel="page", actor=actor, user_id=user_id, result="forbidden")
+        abort(403)
+
+
+def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer], str]:
+    def claim(offer: Offer) -> str:
+        return presentation.claim_details(offer, user_id=user_id, support_id=support_id)
+
+    return claim
+
+
+def _unauthorized(*, invalid: bool) -> Response:
+    reference = g.get("revu_request_id") or ""
+    response = jsonify(
+        {
+            "error": {
+                "code": "unauthorized",
+                "message": (
+                    "Send the support token as 'Authorization: Bearer <REVU_SUPPORT_TOKEN>'."
+                ),
+                "reference": reference,
+            }
+        }
+    )
+    response.status_code = 401
+    challenge = f'Bearer realm="{API_REALM}"'
+    if invalid:
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
+    if reference:
+        response.headers["X-Request-Id"] = reference
+    return response
+
+
+__all__ = [
+    "API_REALM",
+    "CONVERTER_NAME",
+    "STATUS_WORDS",
+    "SupportUserIdConverter",
+    "audit",
+    "audit_log",
+    "bearer_token",
+    "lookup_progress",
+    "parse_status_word",
+    "register_support_views",
+    "support_offer_as_json",
+    "support_summary_as_json",
+    "token_matches",
+]
