@@ -1,0 +1,1 @@
+pytest_plugins = ["revu_widgets.fake.pytest_plugin"]
