@@ -183,14 +183,21 @@ def _aware(value: datetime) -> datetime:
 
 
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
-    """A date and time in the user's locale and timezone; empty for ``None``."""
+    """A date and time in the user's locale and timezone; empty for ``None``.
+
+    The default joins the locale's medium date with its short time ("Nov 20, 2026, 9:00 AM"):
+    seconds are noise to someone waiting for a reward. Any Babel format name or pattern works.
+    """
     if value is None:
         return ""
-    return str(
-        babel_dates.format_datetime(
-            _aware(value), fmt, tzinfo=current_timezone(), locale=current_locale()
-        )
-    )
+    locale = current_locale()
+    local = _aware(value).astimezone(current_timezone())
+    if fmt != "medium":
+        return str(babel_dates.format_datetime(local, fmt, tzinfo=local.tzinfo, locale=locale))
+    date = babel_dates.format_date(local.date(), "medium", locale=locale)
+    time = babel_dates.format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+    pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
+    return pattern.replace("{1}", str(date)).replace("{0}", str(time))
 
 
 def format_date(value: datetime | None, fmt: str = "medium") -> str:
