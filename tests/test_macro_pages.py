@@ -196,6 +196,21 @@ def test_detail_page_has_live_hook_explanation_and_timeline(app: Flask) -> None:
     assert '<a href="/rewards/">' in html
 
 
+def test_detail_page_without_refresh_has_no_live_hook(app: Flask) -> None:
+    html = page(
+        app,
+        "detail.html",
+        offer=in_progress(),
+        user_id="u1",
+        support_id=None,
+        api_url="/rewards/api/offers/51001",
+        refresh_seconds=0,
+        claim_text=None,
+    )
+    assert "data-revu-live" not in html
+    assert "data-revu-interval" not in html
+
+
 def test_detail_page_shows_claim_details_for_overdue_offer(app: Flask) -> None:
     offer = overdue()
     with app.test_request_context():

@@ -101,7 +101,9 @@
 
   function live(root) {
     var url = root.getAttribute("data-revu-live");
-    var base = Math.max(2, parseInt(root.getAttribute("data-revu-interval"), 10) || 30) * 1000;
+    var seconds = parseInt(root.getAttribute("data-revu-interval"), 10);
+    if (!(seconds > 0)) return;
+    var base = Math.max(2, seconds) * 1000;
     var delay = base;
     var timer = 0;
     var busy = false;
