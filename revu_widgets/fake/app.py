@@ -189,6 +189,25 @@ def _raw_path(environ: WSGIEnvironment) -> str:
     return quote(path_info.encode("latin-1").decode("utf-8", "replace"))
 
 
+def _resolve_dot_segments(segments: list[str]) -> list[str]:
+    """Apply "." and ".." segments the way servers and proxies in front of an API do.
+
+    Encoded dots count too (many servers decode before resolving), so an id of "." or ".."
+    can never name a user: a client has to refuse such ids rather than send them.
+    """
+    resolved: list[str] = []
+    for segment in segments:
+        word = unquote(segment)
+        if word == ".":
+            continue
+        if word == "..":
+            if len(resolved) > 1:
+                resolved.pop()
+            continue
+        resolved.append(segment)
+    return resolved
+
+
 def _offer_id_of(offer: Any) -> str | None:
     if not isinstance(offer, dict):
         return None
@@ -489,10 +508,10 @@ class FakeRevU:
         return record
 
     def _api(self, request: Request, path: str, environ: WSGIEnvironment) -> Response:
-        segments = path.split("/")
+        segments = _resolve_dot_segments(path.split("/"))
         # "/api/v1/users/<id>/getprogress": the id is exactly one segment, decoded once.
         matched = (
-            path.startswith(API_PREFIX)
+            segments[:4] == ["", "api", "v1", "users"]
             and len(segments) == 6
             and segments[5] == "getprogress"
             and segments[4] != ""
