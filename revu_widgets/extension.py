@@ -1,0 +1,251 @@
+"""The Flask extension: configuration, the blueprint, and the hooks a host application sets."""
+
+from __future__ import annotations
+
+import ipaddress
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import Blueprint, Flask, current_app
+
+from .client import RevUClient
+from .errors import ConfigurationError, NotSignedInError
+from .models import RewardStatus, UserProgress
+
+if TYPE_CHECKING:
+    from .fake import FakeRevU
+    from .fake.server import FakeServer
+
+#: Every config key the kit reads, with its default. Applied with ``setdefault`` in ``init_app``.
+DEFAULT_CONFIG: dict[str, Any] = {
+    "REVU_API_KEY": None,
+    "REVU_BASE_URL": "https://publishers.revenueuniverse.com",
+    "REVU_URL_PREFIX": "/rewards",
+    "REVU_BASE_TEMPLATE": "revu_widgets/layout.html",
+    "REVU_PAGE_SIZE": 25,
+    "REVU_CURRENCY_NAME": "coins",
+    "REVU_TIMEOUT": (3.05, 8),
+    "REVU_MAX_RETRIES": 2,
+    "REVU_SUPPORT_TOKEN": None,
+    # Beyond the core table: the hard deadline for all upstream work behind one page, in seconds.
+    "REVU_DEADLINE": 10.0,
+    # Start the in-package fake RevU on loopback and use it (demo, local development).
+    "REVU_USE_FAKE": False,
+    # Where to send signed-out visitors (``?next=`` is added); None answers 401 instead.
+    "REVU_LOGIN_URL": None,
+    # How often the offer page refreshes itself, in seconds (0 turns live refresh off).
+    "REVU_REFRESH_SECONDS": 10,
+    # The Content-Security-Policy of the kit's pages; ``{nonce}`` is replaced per request.
+    # Set to None when the host application sends its own policy.
+    "REVU_CONTENT_SECURITY_POLICY": (
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+        "img-src 'self' https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "frame-ancestors 'self'; form-action 'self'"
+    ),
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _kit_folder(name: str) -> str:
+    """Where the kit's ``templates`` or ``static`` folder is, however the package was installed.
+
+    A wheel carries them inside the package (``revu_widgets/templates``); an editable install
+    or a plain checkout has them at the top of the repository, beside the package.
+    """
+    package_dir = Path(__file__).resolve().parent
+    for candidate in (package_dir / name, package_dir.parent / name):
+        if (candidate / "revu_widgets").is_dir():
+            return str(candidate)
+    raise ConfigurationError(
+        f"revu-widgets cannot find its {name} folder next to {package_dir}: "
+        "reinstall the package (pip install --force-reinstall revu-widgets)."
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class KitState:
+    """What the extension keeps per application, in ``app.extensions["revu_widgets"]``."""
+
+    widgets: RevUWidgets
+    client: RevUClient
+    fake: FakeRevU | None = None
+    fake_server: FakeServer | None = None
+
+
+class RevUWidgets:
+    """RevU offer progress inside a Flask site.
+
+    ``RevUWidgets(app)`` configures the kit and mounts its pages at ``REVU_URL_PREFIX``;
+    ``RevUWidgets(app, register_blueprint=False)`` leaves ``revu.blueprint`` for the host to
+    register itself. The application is never stored: one instance can serve several apps.
+    """
+
+    def __init__(self, app: Flask | None = None, *, register_blueprint: bool = True) -> None:
+        from .views import create_blueprint
+
+        self._user_id_loader: Callable[[], str | None] | None = None
+        self._support_access_loader: Callable[[], bool] | None = None
+        self._register_blueprint = register_blueprint
+        #: The kit's blueprint (named ``revu_widgets``): pages, JSON routes, support views.
+        self.blueprint: Blueprint = create_blueprint(
+            self,
+            template_folder=_kit_folder("templates"),
+            static_folder=str(Path(_kit_folder("static")) / "revu_widgets"),
+        )
+        if app is not None:
+            self.init_app(app)
+
+    def init_app(self, app: Flask) -> None:
+        """Apply config defaults, check the configuration, and set the kit up on ``app``."""
+        from . import presentation
+
+        for key, value in DEFAULT_CONFIG.items():
+            app.config.setdefault(key, value)
+        fake, fake_server = _start_fake_if_asked(app)
+        client = _client_from_config(app.config)
+        app.extensions["revu_widgets"] = KitState(
+            widgets=self, client=client, fake=fake, fake_server=fake_server
+        )
+        presentation.install(app)
+        if self._register_blueprint:
+            app.register_blueprint(self.blueprint, url_prefix=app.config["REVU_URL_PREFIX"])
+
+    def user_id_loader(self, callback: F) -> F:
+        """Register the function that returns the signed-in user's id, or ``None``.
+
+        It is the only source of the user's id: never a query string or a form.
+        """
+        self._user_id_loader = callback
+        return callback
+
+    def support_access_loader(self, callback: F) -> F:
+        """Register the function that says whether the current person may use the support views.
+
+        Without one, the support views answer 404.
+        """
+        self._support_access_loader = callback
+        return callback
+
+    @property
+    def client(self) -> RevUClient:
+        """The current application's configured :class:`RevUClient`."""
+        return _state().client
+
+    @property
+    def fake(self) -> FakeRevU | None:
+        """The embedded fake RevU when ``REVU_USE_FAKE`` is on, else ``None``."""
+        return _state().fake
+
+    def current_user_id(self) -> str:
+        """The signed-in user's id from ``user_id_loader``; raises :class:`NotSignedInError`."""
+        if self._user_id_loader is None:
+            raise ConfigurationError(
+                "revu-widgets needs to know who is signed in: decorate a function with "
+                "@revu.user_id_loader that returns the current user's id (or None)."
+            )
+        user_id = self._user_id_loader()
+        if user_id is None or user_id == "":
+            raise NotSignedInError("Sign in to see your offers.")
+        return str(user_id)
+
+    def has_support_access(self) -> bool | None:
+        """``None`` when no support loader is registered, else what the loader says."""
+        if self._support_access_loader is None:
+            return None
+        return bool(self._support_access_loader())
+
+    def progress(self, status: RewardStatus | str | None = None) -> UserProgress:
+        """The signed-in user's offers across all pages, validated (for host views).
+
+        ``status`` narrows to one :class:`RewardStatus` (or its word, e.g. ``"pending"``).
+        """
+        if isinstance(status, str):
+            status = RewardStatus.from_slug(status)
+        return self.client.get_all_progress(self.current_user_id(), reward_status=status)
+
+
+def _state() -> KitState:
+    try:
+        state: KitState = current_app.extensions["revu_widgets"]
+    except KeyError:
+        raise ConfigurationError(
+            "revu-widgets is not set up on this application: call RevUWidgets(app) or "
+            "revu.init_app(app) first."
+        ) from None
+    return state
+
+
+def kit_state() -> KitState:
+    """The current application's kit state (for the kit's own views and CLI)."""
+    return _state()
+
+
+def _client_from_config(config: Any) -> RevUClient:
+    key = config.get("REVU_API_KEY")
+    if not key:
+        raise ConfigurationError(
+            "REVU_API_KEY is not set: add your wall's Get Progress key to app.config "
+            '(app.config["REVU_API_KEY"] = os.environ["REVU_API_KEY"]), or set '
+            "REVU_USE_FAKE = True to try the kit against the built-in fake RevU."
+        )
+    base_url = str(config.get("REVU_BASE_URL") or "")
+    _check_base_url(base_url)
+    timeout = config["REVU_TIMEOUT"]
+    if isinstance(timeout, list):
+        timeout = tuple(timeout)
+    try:
+        return RevUClient(
+            api_key=str(key),
+            base_url=base_url,
+            timeout=timeout,
+            max_retries=int(config["REVU_MAX_RETRIES"]),
+            deadline=float(config["REVU_DEADLINE"]),
+        )
+    except (TypeError, ValueError) as exc:
+        raise ConfigurationError(f"revu-widgets configuration is not valid: {exc}") from None
+
+
+def _check_base_url(base_url: str) -> None:
+    """https to anywhere; plain http only to this machine (tests, the fake)."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or ""
+    if parts.scheme == "https" and host:
+        return
+    if parts.scheme == "http" and _is_loopback(host):
+        return
+    raise ConfigurationError(
+        f"REVU_BASE_URL must be an https:// URL (got scheme {parts.scheme or 'none'!r}, "
+        f"host {host or 'none'!r}); plain http is allowed only for loopback hosts such as "
+        "127.0.0.1, for tests and the built-in fake."
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+_fake_lock = threading.Lock()
+
+
+def _start_fake_if_asked(app: Flask) -> tuple[FakeRevU | None, FakeServer | None]:
+    if not app.config["REVU_USE_FAKE"]:
+        return None, None
+    from .fake import FAKE_API_KEY, FakeRevU, serve_in_thread
+
+    with _fake_lock:
+        fake = FakeRevU(api_key=FAKE_API_KEY)
+        server = serve_in_thread(fake)
+        server.__enter__()
+    app.config["REVU_BASE_URL"] = server.url
+    app.config["REVU_API_KEY"] = FAKE_API_KEY
+    return fake, server

@@ -1,0 +1,328 @@
+"""The kit's blueprint: the offer history and offer pages, their JSON twins, and error handling.
+
+Data flows one way: request -> the host's ``user_id_loader`` -> :class:`RevUClient` (which
+validates through the schemas) -> models -> template. The user id never comes from the request.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from . import presentation
+from .errors import (
+    ConfigurationError,
+    InvalidRequestError,
+    NotSignedInError,
+    OfferNotFoundError,
+    RateLimitedError,
+    RevUError,
+)
+from .models import RewardStatus, SkippedOffer
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse
+
+    from .extension import RevUWidgets
+
+log = logging.getLogger("revu_widgets")
+
+#: The history tabs, in order: URL word -> the status they filter on (None = all).
+TAB_STATUSES: dict[str, RewardStatus | None] = {
+    "all": None,
+    "in_progress": RewardStatus.IN_PROGRESS,
+    "pending": RewardStatus.PENDING,
+    "credited": RewardStatus.CREDITED,
+    "reversed": RewardStatus.REVERSED,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Tab:
+    """One history tab as the template reads it."""
+
+    slug: str
+    label: str
+    count: int
+    url: str
+    current: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Pagination:
+    """Where the current history page sits, with links to its neighbours."""
+
+    page: int
+    pages: int
+    total: int
+    prev_url: str | None
+    next_url: str | None
+
+
+def create_blueprint(
+    widgets: RevUWidgets, *, template_folder: str, static_folder: str
+) -> Blueprint:
+    """Build the ``revu_widgets`` blueprint bound to one :class:`RevUWidgets` instance."""
+    bp = Blueprint(
+        "revu_widgets",
+        __name__,
+        template_folder=template_folder,
+        static_folder=static_folder,
+        # Distinct from the host's /static, so registering without a prefix still works.
+        static_url_path="/revu-static",
+    )
+
+    @bp.before_request
+    def _start() -> None:
+        g.revu_request_id = secrets.token_hex(6)
+        g.revu_csp_nonce = secrets.token_urlsafe(16)
+
+    @bp.after_request
+    def _secure(response: Response) -> Response:
+        return _add_security_headers(response)
+
+    @bp.context_processor
+    def _page_context() -> dict[str, Any]:
+        return {
+            "csp_nonce": getattr(g, "revu_csp_nonce", ""),
+            "currency": current_app.config["REVU_CURRENCY_NAME"],
+            "revu_base_template": current_app.config["REVU_BASE_TEMPLATE"],
+            "revu_prefix_url": _url("revu_widgets.history"),
+        }
+
+    @bp.errorhandler(RevUError)
+    def _revu_error(exc: RevUError) -> BaseResponse:
+        return _error_response(exc)
+
+    @bp.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> BaseResponse:
+        # Werkzeug's own errors (a non-numeric offer id, a wrong method) in the kit's voice.
+        return _error_response(exc)
+
+    @bp.get("/")
+    def history() -> BaseResponse | str:
+        user_id = widgets.current_user_id()
+        slug, status = _status_arg()
+        page = _page_arg()
+        progress = widgets.client.get_all_progress(user_id)
+        offers = progress.filtered(status)
+        page_size = int(current_app.config["REVU_PAGE_SIZE"])
+        pages = max(1, math.ceil(len(offers) / page_size))
+        if page > pages:
+            raise InvalidRequestError(f"There is no page {page}: this list has {pages}.")
+        start = (page - 1) * page_size
+        summary = progress.summary
+        tabs = [
+            Tab(
+                slug=tab_slug,
+                label=presentation.tab_label(tab_slug),
+                count=summary.count_for(tab_status),
+                url=_history_url(tab_slug, 1),
+                current=tab_slug == slug,
+            )
+            for tab_slug, tab_status in TAB_STATUSES.items()
+        ]
+        _report_skipped(progress.skipped)
+        return render_template(
+            "revu_widgets/history.html",
+            progress=progress,
+            summary=summary,
+            offers=offers[start : start + page_size],
+            tabs=tabs,
+            status_slug=slug,
+            pagination=Pagination(
+                page=page,
+                pages=pages,
+                total=len(offers),
+                prev_url=_history_url(slug, page - 1) if page > 1 else None,
+                next_url=_history_url(slug, page + 1) if page < pages else None,
+            ),
+            detail_url_pattern=_detail_url_pattern(),
+            skipped=progress.skipped,
+        )
+
+    @bp.get("/offers/<int:offer_id>")
+    def offer_detail(offer_id: int) -> str:
+        user_id = widgets.current_user_id()
+        offer, support_id = _load_offer(widgets, user_id, offer_id)
+        claim = (
+            presentation.claim_details(offer, user_id=user_id, support_id=support_id)
+            if offer.needs_claim_details
+            else None
+        )
+        return render_template(
+            "revu_widgets/detail.html",
+            offer=offer,
+            user_id=user_id,
+            support_id=support_id,
+            api_url=_url("revu_widgets.api_offer", offer_id=offer_id),
+            refresh_seconds=int(current_app.config["REVU_REFRESH_SECONDS"]),
+            claim_text=claim,
+        )
+
+    @bp.get("/api/progress")
+    def api_progress() -> Response:
+        user_id = widgets.current_user_id()
+        slug, status = _status_arg()
+        progress = widgets.client.get_all_progress(user_id)
+        offers = progress.filtered(status)
+        return jsonify(
+            {
+                "status": slug,
+                "total": len(offers),
+                "summary": presentation.summary_as_json(progress.summary),
+                "counts": {s: progress.summary.count_for(st) for s, st in TAB_STATUSES.items()},
+                "offers": [presentation.offer_as_json(o) for o in offers],
+                "skipped": [_skipped_as_json(s) for s in progress.skipped],
+                "truncated": progress.truncated,
+                "support_id": progress.support_id,
+            }
+        )
+
+    @bp.get("/api/offers/<int:offer_id>")
+    def api_offer(offer_id: int) -> Response:
+        user_id = widgets.current_user_id()
+        offer, support_id = _load_offer(widgets, user_id, offer_id)
+        return jsonify({"offer": presentation.offer_as_json(offer), "support_id": support_id})
+
+    return bp
+
+
+def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Any, str | None]:
+    page = widgets.client.get_progress(user_id, offer_id=offer_id, limit=1)
+    _report_skipped(page.skipped)
+    offer = next((o for o in page.offers if o.offer_id == offer_id), None)
+    if offer is None:
+        raise OfferNotFoundError(
+            "We could not find this offer in your history. It may be from another account, "
+            "or RevU has not recorded any progress on it yet.",
+            reference=page.support_id,
+        )
+    return offer, page.support_id
+
+
+def _status_arg() -> tuple[str, RewardStatus | None]:
+    slug = request.args.get("status", "all")
+    if slug not in TAB_STATUSES:
+        choices = ", ".join(TAB_STATUSES)
+        raise InvalidRequestError(f"Unknown status filter: choose one of {choices}.")
+    return slug, TAB_STATUSES[slug]
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+        raise InvalidRequestError("The page number must be a whole number from 1.")
+    return int(raw)
+
+
+def _url(endpoint: str, **values: Any) -> str:
+    from flask import url_for
+
+    return url_for(endpoint, **values)
+
+
+def _history_url(slug: str, page: int) -> str:
+    base = _url("revu_widgets.history")
+    params = {k: v for k, v in (("status", slug), ("page", page)) if (k, v) not in _DEFAULTS}
+    return f"{base}?{urlencode(params)}" if params else base
+
+
+_DEFAULTS = {("status", "all"), ("page", 1)}
+
+
+def _detail_url_pattern() -> str:
+    # A real URL with a placeholder id, so macros can build links without request context.
+    return _url("revu_widgets.offer_detail", offer_id=0).removesuffix("0") + "{offer_id}"
+
+
+def _skipped_as_json(skipped: SkippedOffer) -> dict[str, Any]:
+    return {"offer_id": skipped.offer_id, "fields": list(skipped.field_paths)}
+
+
+def _report_skipped(skipped: tuple[SkippedOffer, ...]) -> None:
+    for item in skipped:
+        log.warning(
+            "RevU offer skipped: failed validation (request %s, offer %s, fields %s)",
+            g.get("revu_request_id"),
+            item.offer_id,
+            ", ".join(item.field_paths),
+        )
+
+
+def _wants_json() -> bool:
+    return "/api/" in request.path
+
+
+def _error_response(exc: RevUError | HTTPException) -> BaseResponse:
+    if isinstance(exc, ConfigurationError):
+        # The host's mistake, not the visitor's: fail loudly in the host's logs and error page.
+        raise exc
+    if isinstance(exc, NotSignedInError) and not _wants_json():
+        login_url = current_app.config["REVU_LOGIN_URL"]
+        if login_url:
+            return redirect(f"{login_url}?{urlencode({'next': request.full_path.rstrip('?')})}")
+    request_id = g.get("revu_request_id") or secrets.token_hex(6)
+    if isinstance(exc, HTTPException):
+        status = exc.code or 500
+        title, message = presentation.http_error_text(status)
+        code = "not_found" if status == 404 else "http_error"
+        reference = request_id
+        retry_after = None
+    else:
+        status = exc.http_status
+        title, message = presentation.error_text(exc)
+        code = exc.code
+        reference = exc.reference or request_id
+        retry_after = getattr(exc, "retry_after", None)
+        level = logging.WARNING if status >= 500 else logging.INFO
+        log.log(
+            level,
+            "revu-widgets answered %s (%s) for %s %s, request %s, reference %s",
+            status,
+            exc.code,
+            request.method,
+            request.path,
+            request_id,
+            reference,
+        )
+    if _wants_json():
+        body: dict[str, Any] = {"error": {"code": code, "message": message, "reference": reference}}
+        if retry_after is not None:
+            body["error"]["retry_after"] = retry_after
+        response = jsonify(body)
+        response.status_code = status
+    else:
+        response = current_app.response_class(
+            render_template(
+                "revu_widgets/error.html",
+                status_code=status,
+                error_title=title,
+                error_message=message,
+                reference=reference,
+                retry_after=math.ceil(retry_after) if retry_after else None,
+            ),
+            status=status,
+        )
+    if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
+        response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
+def _add_security_headers(response: Response) -> Response:
+    headers = response.headers
+    headers["Cache-Control"] = "private, no-store"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Content-Type-Options"] = "nosniff"
+    policy = current_app.config["REVU_CONTENT_SECURITY_POLICY"]
+    if policy and "Content-Security-Policy" not in headers:
+        headers["Content-Security-Policy"] = policy.replace("{nonce}", g.get("revu_csp_nonce", ""))
+    return response
