@@ -18,7 +18,7 @@ import os
 import random
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -516,21 +516,19 @@ class RevUClient:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(_CHUNK_BYTES):
+            for chunk in _body_chunks(response, deadline_at):
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     if quiet:
                         return b""
                     raise _too_large()
                 chunks.append(chunk)
-                remaining = deadline_at - time.monotonic()
-                if remaining <= 0:
-                    raise UpstreamTimeoutError(
-                        f"RevU's answer was still arriving after {self.deadline:g} s. "
-                        "Try again in a minute."
-                    )
-                _tighten_read_timeout(response, remaining)
-        except requests.RequestException as exc:
+        except _DeadlinePassed:
+            raise UpstreamTimeoutError(
+                f"RevU's answer was still arriving after {self.deadline:g} s. "
+                "Try again in a minute."
+            ) from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if quiet:
                 return b""
             if _is_timeout(exc):
@@ -588,17 +586,46 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-def _tighten_read_timeout(response: requests.Response, remaining: float) -> None:
-    """Let no single socket read outlast the call's deadline (a slow-drip body)."""
-    connection = getattr(response.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if sock is not None:
-        try:
-            current = sock.gettimeout()
-            if current is None or current > remaining:
-                sock.settimeout(max(remaining, 0.001))
-        except OSError:
-            pass
+class _DeadlinePassed(Exception):
+    """The call's deadline passed while the body was still arriving."""
+
+
+def _body_chunks(response: requests.Response, deadline_at: float) -> Iterator[bytes]:
+    """The decoded body in chunks, each read bounded by what is left of the deadline.
+
+    ``read1`` returns as soon as some bytes arrive, so a body trickling in a few bytes at a
+    time is noticed at the deadline; a plain ``read(n)`` would wait for all ``n`` bytes.
+    """
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # urllib3 1.x: chunks still bound the size, only less often the time
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            if time.monotonic() >= deadline_at:
+                raise _DeadlinePassed
+            yield chunk
+        return
+    while True:
+        remaining = deadline_at - time.monotonic()
+        if remaining <= 0:
+            raise _DeadlinePassed
+        _tighten_read_timeout(raw, remaining)
+        chunk = read1(_CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _tighten_read_timeout(raw: Any, remaining: float) -> None:
+    """Let no single socket read outlast the deadline (urllib3 resets it per request)."""
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is None:
+        return
+    try:
+        current = sock.gettimeout()
+        if current is None or current > remaining:
+            sock.settimeout(max(remaining, 0.001))
+    except OSError:
+        pass
 
 
 def _is_timeout(exc: BaseException) -> bool:
