@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+__version__ = "0.1.0"
+
+from .client import RevUClient
 from .errors import RevUError
+from .extension import RevUWidgets
 from .models import (
     Offer,
     OfferState,
@@ -15,14 +19,14 @@ from .models import (
     UserProgress,
 )
 
-__version__ = "0.1.0"
-
 __all__ = [
     "Offer",
     "OfferState",
     "ProgressPage",
     "ProgressSummary",
+    "RevUClient",
     "RevUError",
+    "RevUWidgets",
     "RewardStatus",
     "SkippedOffer",
     "Step",

@@ -1,1 +1,73 @@
+"""Shared fixtures: the fake RevU on loopback and a small host site with the kit installed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask, session
+from flask.testing import FlaskClient
+
+from revu_widgets import RevUWidgets
+from revu_widgets.fake import FAKE_API_KEY
+from revu_widgets.fake.server import FakeServer
+
 pytest_plugins = ["revu_widgets.fake.pytest_plugin"]
+
+HostFactory = Callable[..., Flask]
+
+
+@pytest.fixture
+def make_host(fake_revu_server: FakeServer) -> HostFactory:
+    """Build a host site like a publisher's: its own session-based sign-in, the kit installed.
+
+    The signed-in user is whatever ``sign_in`` put in the host's session; staff are users whose
+    id starts with ``staff-``.
+    """
+
+    def factory(*, register_blueprint: bool = True, **config: Any) -> Flask:
+        app = Flask("host_site")
+        app.config.update(
+            TESTING=True,
+            SECRET_KEY="test-secret",
+            REVU_API_KEY=FAKE_API_KEY,
+            REVU_BASE_URL=fake_revu_server.url,
+            REVU_MAX_RETRIES=0,
+            REVU_DEADLINE=5.0,
+        )
+        app.config.update(config)
+        revu = RevUWidgets(app, register_blueprint=register_blueprint)
+
+        @revu.user_id_loader
+        def current_user() -> str | None:
+            user: str | None = session.get("user")
+            return user
+
+        @revu.support_access_loader
+        def is_staff() -> bool:
+            return str(session.get("user", "")).startswith("staff-")
+
+        app.extensions["test_revu"] = revu
+        return app
+
+    return factory
+
+
+@pytest.fixture
+def host(make_host: HostFactory) -> Flask:
+    """The host site with the kit at the default prefix, ``/rewards``."""
+    return make_host()
+
+
+def sign_in(client: FlaskClient, user_id: str) -> FlaskClient:
+    """Sign ``user_id`` in to the host site, the way the host's own login would."""
+    with client.session_transaction() as sess:
+        sess["user"] = user_id
+    return client
+
+
+@pytest.fixture
+def member(host: Flask) -> FlaskClient:
+    """A browser signed in as an active member with offers in every status."""
+    return sign_in(host.test_client(), "alex-1")
