@@ -34,7 +34,8 @@ def make_host(fake_revu_server: FakeServer) -> HostFactory:
             REVU_API_KEY=FAKE_API_KEY,
             REVU_BASE_URL=fake_revu_server.url,
             REVU_MAX_RETRIES=0,
-            REVU_DEADLINE=5.0,
+            REVU_TIMEOUT=(2.0, 2.0),
+            REVU_DEADLINE=3.0,
         )
         app.config.update(config)
         revu = RevUWidgets(app, register_blueprint=register_blueprint)

@@ -1,0 +1,305 @@
+"""The kit's pages and JSON routes, over real HTTP to the fake RevU on loopback."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from revu_widgets.fake import FAKE_API_KEY, FakeRevU
+
+from .conftest import HostFactory, sign_in
+
+
+def offers_on_page(html: str) -> list[int]:
+    return [int(m) for m in re.findall(r'href="/rewards/offers/(\d+)"', html)]
+
+
+def tab_counts(client: FlaskClient) -> dict[str, int]:
+    counts: dict[str, int] = client.get("/rewards/api/progress").get_json()["counts"]
+    return counts
+
+
+def test_history_shows_every_offer_with_tab_counts(
+    member: FlaskClient, fake_revu: FakeRevU
+) -> None:
+    response = member.get("/rewards/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    expected = {int(o["offer_id"]) for o in fake_revu.offers_for("alex-1")}
+    assert set(offers_on_page(html)) == expected
+    counts = tab_counts(member)
+    assert counts["all"] == len(expected)
+    by_code = [int(o["reward_status"]) for o in fake_revu.offers_for("alex-1")]
+    assert counts["in_progress"] == by_code.count(1)
+    assert counts["credited"] == by_code.count(2)
+    assert counts["reversed"] == by_code.count(3)
+    assert counts["pending"] == by_code.count(4)
+    for slug, count in counts.items():
+        assert re.search(rf'status={slug}"[^>]*>.*?{count}', html, re.S) or slug == "all"
+
+
+@pytest.mark.parametrize(("slug", "code"), [("in_progress", 1), ("credited", 2), ("reversed", 3)])
+def test_status_tab_lists_only_that_status(
+    member: FlaskClient, fake_revu: FakeRevU, slug: str, code: int
+) -> None:
+    html = member.get(f"/rewards/?status={slug}").get_data(as_text=True)
+    expected = {
+        int(o["offer_id"]) for o in fake_revu.offers_for("alex-1") if o["reward_status"] == code
+    }
+    assert set(offers_on_page(html)) == expected
+    assert 'aria-current="page"' in html
+
+
+def test_unknown_status_filter_is_a_clear_400(member: FlaskClient) -> None:
+    response = member.get("/rewards/?status=everything")
+    assert response.status_code == 400
+    assert "Unknown status filter" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page", ["0", "-1", "two", "99999999"])
+def test_bad_page_numbers_are_a_clear_400(member: FlaskClient, page: str) -> None:
+    response = member.get(f"/rewards/?page={page}")
+    assert response.status_code == 400
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_heavy_user_history_is_paginated(host: Flask) -> None:
+    client = sign_in(host.test_client(), "heavy-7")
+    first = client.get("/rewards/").get_data(as_text=True)
+    assert len(offers_on_page(first)) == 25
+    assert "page=2" in first
+    last = client.get("/rewards/?page=48").get_data(as_text=True)
+    assert len(offers_on_page(last)) == 1200 - 47 * 25
+    assert client.get("/rewards/?page=49").status_code == 400
+    assert tab_counts(client)["all"] == 1200
+
+
+def test_new_user_sees_a_friendly_empty_state(host: Flask) -> None:
+    client = sign_in(host.test_client(), "new-3")
+    response = client.get("/rewards/")
+    assert response.status_code == 200
+    assert offers_on_page(response.get_data(as_text=True)) == []
+    assert "revu-empty" in response.get_data(as_text=True)
+
+
+def test_history_makes_one_upstream_call_for_a_typical_user(
+    member: FlaskClient, fake_revu: FakeRevU
+) -> None:
+    member.get("/rewards/")
+    assert len(fake_revu.requests) == 1
+
+
+def test_user_id_in_query_string_is_ignored(host: Flask, fake_revu: FakeRevU) -> None:
+    client = sign_in(host.test_client(), "new-3")
+    for url in (
+        "/rewards/?user_id=heavy-1",
+        "/rewards/api/progress?user_id=heavy-1&uid=heavy-1",
+        "/rewards/offers/51187?user_id=alex-1",
+    ):
+        client.get(url)
+    assert {r.user_id for r in fake_revu.requests} == {"new-3"}
+
+
+def test_signed_out_visitor_gets_401_page_and_json(host: Flask, fake_revu: FakeRevU) -> None:
+    client = host.test_client()
+    page = client.get("/rewards/")
+    assert page.status_code == 401
+    assert "Sign in" in page.get_data(as_text=True)
+    api = client.get("/rewards/api/progress")
+    assert api.status_code == 401
+    assert api.get_json()["error"]["code"] == "not_signed_in"
+    assert fake_revu.requests == []
+
+
+def test_signed_out_visitor_is_sent_to_the_login_url_when_configured(
+    make_host: HostFactory,
+) -> None:
+    client = make_host(REVU_LOGIN_URL="/login").test_client()
+    response = client.get("/rewards/?status=pending")
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/login?next=%2Frewards%2F%3Fstatus%3Dpending"
+
+
+def test_offer_page_shows_every_step_and_explains_pending(
+    member: FlaskClient, fake_revu: FakeRevU
+) -> None:
+    raw = next(o for o in fake_revu.offers_for("alex-1") if o["offer_id"] == 51187)
+    response = member.get("/rewards/offers/51187")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    for event in raw["events"]:
+        assert event["name"] in html
+    assert "Pending" in html
+    assert "51187" in html  # the claim details block names the offer
+    assert "alex-1" in html
+    assert 'data-revu-live="/rewards/api/offers/51187"' in html
+
+
+def test_offer_page_asks_upstream_for_that_offer_only(
+    member: FlaskClient, fake_revu: FakeRevU
+) -> None:
+    member.get("/rewards/offers/51035")
+    (call,) = fake_revu.requests
+    assert call.query.get("offer_id") == "51035"
+
+
+def test_unknown_offer_is_a_404_page(member: FlaskClient) -> None:
+    response = member.get("/rewards/offers/999999")
+    assert response.status_code == 404
+    assert "could not find this offer" in response.get_data(as_text=True)
+    assert member.get("/rewards/api/offers/999999").status_code == 404
+    assert member.get("/rewards/offers/not-a-number").status_code == 404
+
+
+def test_api_progress_is_normalised_json(member: FlaskClient, fake_revu: FakeRevU) -> None:
+    body = member.get("/rewards/api/progress?status=credited").get_json()
+    assert body["status"] == "credited"
+    assert body["offers"]
+    for offer in body["offers"]:
+        assert offer["state"] == "credited"
+        assert set(offer) >= {"offer_id", "name", "steps", "rewards", "steps_done", "steps_total"}
+        assert offer["rewards"]["earned"]["amount"] > 0
+    assert body["support_id"]
+
+
+def test_api_offer_carries_the_offer_and_support_reference(member: FlaskClient) -> None:
+    body = member.get("/rewards/api/offers/51246").get_json()
+    assert body["offer"]["offer_id"] == 51246
+    assert body["offer"]["state"] == "in_progress"
+    assert body["support_id"]
+
+
+def test_advanced_progress_shows_on_the_next_request(
+    member: FlaskClient, fake_revu: FakeRevU
+) -> None:
+    before = member.get("/rewards/api/offers/51145").get_json()["offer"]["steps_done"]
+    fake_revu.advance("alex-1", 51145)
+    after = member.get("/rewards/api/offers/51145").get_json()["offer"]["steps_done"]
+    assert after == before + 1
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/rewards/",
+        "/rewards/offers/51187",
+        "/rewards/offers/1",
+        "/rewards/api/progress",
+        "/rewards/?page=x",
+    ],
+)
+def test_kit_responses_carry_the_security_headers(member: FlaskClient, path: str) -> None:
+    response = member.get(path)
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "script-src 'self' 'nonce-" in response.headers["Content-Security-Policy"]
+
+
+def test_script_nonce_matches_the_policy_and_changes_per_request(member: FlaskClient) -> None:
+    nonces = []
+    for _ in range(2):
+        response = member.get("/rewards/offers/51187")
+        policy_nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+        assert policy_nonce
+        assert f'nonce="{policy_nonce.group(1)}"' in response.get_data(as_text=True)
+        nonces.append(policy_nonce.group(1))
+    assert nonces[0] != nonces[1]
+
+
+def test_host_pages_are_left_alone(host: Flask, member: FlaskClient) -> None:
+    host.add_url_rule("/about", "about", lambda: "about us")
+    response = member.get("/about")
+    assert "Content-Security-Policy" not in response.headers
+    assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+@pytest.mark.parametrize(
+    ("fault", "params", "status", "words"),
+    [
+        ("status", {"status": 503}, 503, "could not reach"),
+        ("status", {"status": 401}, 502, "problem on our side"),
+        ("status", {"status": 429, "headers": {"Retry-After": "120"}}, 429, "try again"),
+        ("non_json", {"status": 200}, 502, "problem on our side"),
+        ("non_json", {"status": 502}, 503, "could not reach"),
+        ("hang", {}, 504, "too long"),
+        ("drop", {}, 503, "could not reach"),
+    ],
+)
+def test_upstream_faults_become_friendly_pages_with_a_reference(
+    member: FlaskClient,
+    fake_revu: FakeRevU,
+    fault: str,
+    params: dict[str, Any],
+    status: int,
+    words: str,
+) -> None:
+    fake_revu.add_fault(fault, count=None, **params)
+    response = member.get("/rewards/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == status
+    assert words in html.lower()
+    assert response.headers["X-Request-Id"] in html
+    assert FAKE_API_KEY not in html
+    assert "Traceback" not in html
+    api = member.get("/rewards/api/progress")
+    assert api.status_code == status
+    assert api.get_json()["error"]["reference"]
+
+
+def test_rate_limited_page_says_when_to_retry(member: FlaskClient, fake_revu: FakeRevU) -> None:
+    fake_revu.add_fault("status", count=None, status=429, headers={"Retry-After": "120"})
+    response = member.get("/rewards/")
+    assert response.headers["Retry-After"] == "120"
+    assert member.get("/rewards/api/progress").get_json()["error"]["retry_after"] == 120
+
+
+def test_banned_user_gets_a_clear_403(host: Flask) -> None:
+    client = sign_in(host.test_client(), "banned-9")
+    response = client.get("/rewards/")
+    assert response.status_code == 403
+    assert "not available for your account" in response.get_data(as_text=True)
+    assert client.get("/rewards/api/progress").get_json()["error"]["code"] == "banned"
+
+
+def test_one_bad_offer_is_skipped_with_a_notice(member: FlaskClient, fake_revu: FakeRevU) -> None:
+    good = fake_revu.offers_for("alex-1")
+    broken = dict(good[2], reward_status="lots", offer_id=77777)
+    fake_revu.set_offers("alex-1", [*good[:2], broken, *good[3:]])
+    response = member.get("/rewards/")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert set(offers_on_page(html)) == {int(o["offer_id"]) for o in good} - {good[2]["offer_id"]}
+    assert "77777" in html
+    skipped = member.get("/rewards/api/progress").get_json()["skipped"]
+    assert skipped == [{"offer_id": "77777", "fields": ["offers.2.reward_status"]}]
+
+
+def test_blueprint_registered_by_hand_under_another_prefix(make_host: HostFactory) -> None:
+    app = make_host(register_blueprint=False)
+    revu = app.extensions["test_revu"]
+    app.register_blueprint(revu.blueprint, url_prefix="/my-offers")
+    client = sign_in(app.test_client(), "alex-1")
+    html = client.get("/my-offers/").get_data(as_text=True)
+    assert 'href="/my-offers/offers/' in html
+    with client.get("/my-offers/revu-static/revu.css") as css:
+        assert css.status_code == 200
+    assert client.get("/rewards/").status_code == 404
+
+
+def test_kit_pages_extend_the_hosts_layout(make_host: HostFactory, tmp_path: Any) -> None:
+    (tmp_path / "site.html").write_text(
+        "<html><title>{% block title %}{% endblock %}</title>"
+        "<nav>HOST NAV</nav><main>{% block content %}{% endblock %}</main></html>"
+    )
+    app = make_host(REVU_BASE_TEMPLATE="site.html")
+    app.template_folder = str(tmp_path)
+    client = sign_in(app.test_client(), "alex-1")
+    for path in ("/rewards/", "/rewards/offers/51187", "/rewards/offers/1"):
+        html = client.get(path).get_data(as_text=True)
+        assert "HOST NAV" in html
+        assert "revu-static/revu.css" in html
