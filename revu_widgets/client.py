@@ -18,6 +18,7 @@ import os
 import random
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -207,10 +208,11 @@ class RevUClient:
             raise ConfigurationError("The deadline must be a positive number of seconds.")
         self.deadline = float(deadline)
         self._shared_session = session
+        self._lock = threading.Lock()
         self._local = threading.local()
         self._pid = os.getpid()
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        self._holders: weakref.WeakSet[_ThreadSession] = weakref.WeakSet()
+        self._pool: ThreadPoolExecutor | None = None
 
     def __repr__(self) -> str:
         return (
@@ -334,12 +336,20 @@ class RevUClient:
         return None
 
     def close(self) -> None:
-        """Close the sessions this client created (a session passed in is left open)."""
-        with self._sessions_lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
-        self._local = threading.local()
+        """Close the sessions and page-fetching threads this client created.
+
+        A session passed in is left open. The client stays usable: new sessions are created
+        on the next call.
+        """
+        with self._lock:
+            holders = list(self._holders)
+            self._holders = weakref.WeakSet()
+            self._local = threading.local()
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
+        for holder in holders:
+            holder.session.close()
 
     # -- arguments ---------------------------------------------------------------------------
 
@@ -375,38 +385,53 @@ class RevUClient:
 
     # -- transport ---------------------------------------------------------------------------
 
+    def _forget_parent_process(self) -> None:
+        """After a fork, drop the parent's sockets and threads: they are not ours to use."""
+        pid = os.getpid()
+        if pid != self._pid:
+            with self._lock:
+                if pid != self._pid:
+                    self._pid = pid
+                    self._local = threading.local()
+                    self._holders = weakref.WeakSet()
+                    self._pool = None
+
     def _session(self) -> requests.Session:
         if self._shared_session is not None:
             return self._shared_session
-        pid = os.getpid()
-        if pid != self._pid:
-            # A forked worker must not reuse the parent's sockets: start afresh.
-            self._pid = pid
-            self._local = threading.local()
-            with self._sessions_lock:
-                self._sessions = []
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
+        self._forget_parent_process()
+        holder: _ThreadSession | None = getattr(self._local, "holder", None)
+        if holder is None:
             session = requests.Session()
             adapter = HTTPAdapter(pool_connections=4, pool_maxsize=POOL_MAXSIZE, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
-            self._local.session = session
-            with self._sessions_lock:
-                self._sessions.append(session)
-        return session
+            holder = _ThreadSession(session)
+            self._local.holder = holder
+            with self._lock:
+                self._holders.add(holder)
+        return holder.session
+
+    def _executor(self) -> ThreadPoolExecutor:
+        """The page-fetching threads, kept between calls so their sessions stay warm."""
+        self._forget_parent_process()
+        with self._lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(
+                    max_workers=PAGE_FETCH_WORKERS, thread_name_prefix="revu-page"
+                )
+            return self._pool
 
     def _fetch_concurrently(self, queries: list[_Query], deadline_at: float) -> list[ProgressPage]:
-        workers = min(PAGE_FETCH_WORKERS, len(queries))
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="revu-page") as pool:
-            futures = [pool.submit(self._fetch, q, deadline_at) for q in queries]
-            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            for future in futures:
-                if future in done and (error := future.exception()) is not None:
-                    raise error
-            return [future.result() for future in futures]
+        pool = self._executor()
+        futures = [pool.submit(self._fetch, q, deadline_at) for q in queries]
+        done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        for future in futures:
+            if future in done and (error := future.exception()) is not None:
+                raise error
+        return [future.result() for future in futures]
 
     def _fetch(self, query: _Query, deadline_at: float) -> ProgressPage:
         started = time.monotonic()
@@ -574,6 +599,18 @@ class RevUClient:
             (time.monotonic() - started) * 1000,
             attempt,
         )
+
+
+class _ThreadSession:
+    """One thread's session; closed when the thread ends and drops it, so none leak."""
+
+    __slots__ = ("__weakref__", "session")
+
+    def __init__(self, session: requests.Session) -> None:
+        self.session = session
+
+    def __del__(self) -> None:
+        self.session.close()
 
 
 class _Retryable(Exception):

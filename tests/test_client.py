@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import threading
@@ -592,6 +593,15 @@ def test_each_thread_gets_its_own_session(client: RevUClient) -> None:
     thread.join()
     assert theirs[0] is not mine
     client.close()
+
+
+def test_a_finished_thread_does_not_leave_its_session_behind(client: RevUClient) -> None:
+    thread = threading.Thread(target=client._session)
+    thread.start()
+    thread.join()
+    del thread
+    gc.collect()
+    assert len(client._holders) == 0
 
 
 def test_a_forked_process_gets_a_fresh_session(

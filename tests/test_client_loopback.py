@@ -66,6 +66,15 @@ def test_heavy_history_is_paged_concurrently_and_complete(
     assert all(r.query["limit"] == "500" for r in fake_revu.requests)
 
 
+def test_page_fetching_connections_are_reused_between_walks(
+    client: RevUClient, fake_revu_server: FakeServer
+) -> None:
+    client.get_all_progress("heavy-7")
+    after_first = fake_revu_server.connections
+    client.get_all_progress("heavy-7")
+    assert fake_revu_server.connections == after_first
+
+
 def test_heavy_history_walk_stops_at_the_page_cap(client: RevUClient) -> None:
     progress = client.get_all_progress("heavy-7", page_size=100, max_pages=4)
     assert len(progress.offers) == 400
