@@ -63,7 +63,15 @@ def progress_command(user_id: str, status_word: str, as_json: bool) -> None:
 
 def render_table(progress: UserProgress) -> str:
     """A member's offers as a plain-text table with a totals line (what the CLI prints)."""
-    header = ("OFFER", "NAME", "STATUS", "STEPS", "REWARD", "LAST ACTIVITY", "EXPECTED CREDIT")
+    header = (
+        "OFFER",
+        "NAME",
+        "STATUS",
+        "STEPS",
+        "EARNED/TOTAL",
+        "LAST ACTIVITY",
+        "EXPECTED CREDIT",
+    )
     rows = [_row(offer) for offer in progress.offers]
     lines = [f"Offers of {_terminal_safe(progress.user_id)}"]
     if rows:

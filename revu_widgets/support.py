@@ -15,7 +15,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -54,8 +56,24 @@ STATUS_WORDS: tuple[str, ...] = ("all", "in_progress", "pending", "credited", "r
 #: The realm named in the chatbot API's ``WWW-Authenticate`` challenge.
 API_REALM = "revu-widgets support"
 
+#: Offers per lookup page: a heavy member's 1,200 offers would make one page of megabytes.
+SUPPORT_PAGE_SIZE = 100
+
+_DEFAULT_ARGS = {("status", "all"), ("page", 1)}
+
 # Ids are bounded upstream too; this only keeps one audit line from growing without limit.
 _AUDIT_ID_LIMIT = 200
+
+
+@dataclass(frozen=True, slots=True)
+class SupportTab:
+    """One status filter tab of the lookup page."""
+
+    slug: str
+    label: str
+    count: int
+    url: str
+    current: bool
 
 
 class SupportUserIdConverter(PathConverter):
@@ -67,6 +85,8 @@ class SupportUserIdConverter(PathConverter):
 
     # Any character, newlines too: the client, not the router, decides which ids RevU can take.
     regex = r"[\s\S]+"
+    # Werkzeug guesses from the regex whether a value spans segments; say so outright.
+    part_isolating = False
 
     def to_url(self, value: Any) -> str:
         """Encode the whole id as one path segment, ``/`` included."""
@@ -262,19 +282,54 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
     def support_user(user_id: str) -> str:
         actor = _current_actor(widgets)
         _require_support_access(widgets, user_id=user_id, actor=actor)
+        slug, status = _status_arg()
+        page = _page_arg()
         progress = lookup_progress(widgets.client, user_id, channel="page", actor=actor)
-        overdue = [offer for offer in progress.offers if offer.is_overdue]
+        offers = progress.filtered(status)
+        pages = max(1, math.ceil(len(offers) / SUPPORT_PAGE_SIZE))
+        if page > pages:
+            raise InvalidRequestError(f"There is no page {page}: this list has {pages}.")
+
+        def page_url(tab: str, number: int) -> str:
+            params: dict[str, Any] = {"status": tab, "page": number}
+            query = {k: v for k, v in params.items() if (k, v) not in _DEFAULT_ARGS}
+            return url_for("revu_widgets.support_user", user_id=user_id, **query)
+
+        # Overdue credits are listed on every page, each linked to the page that shows it.
+        overdue = [
+            (
+                offer,
+                f"{page_url('all', index // SUPPORT_PAGE_SIZE + 1)}#revu-offer-{offer.offer_id}",
+            )
+            for index, offer in enumerate(progress.offers)
+            if offer.is_overdue
+        ]
+        start = (page - 1) * SUPPORT_PAGE_SIZE
         return render_template(
             "revu_widgets/support/user.html",
             user_id=user_id,
             progress=progress,
             summary=progress.summary,
-            offers=progress.offers,
+            offers=offers[start : start + SUPPORT_PAGE_SIZE],
+            first_number=start + 1,
             overdue=overdue,
+            tabs=[
+                SupportTab(
+                    slug=word,
+                    label=presentation.tab_label(word),
+                    count=progress.summary.count_for(parse_status_word(word)),
+                    url=page_url(word, 1),
+                    current=word == slug,
+                )
+                for word in STATUS_WORDS
+            ],
+            page=page,
+            pages=pages,
+            prev_url=page_url(slug, page - 1) if page > 1 else None,
+            next_url=page_url(slug, page + 1) if page < pages else None,
             support_id=progress.support_id,
             looked_up_at=datetime.now(UTC),
             search_url=url_for("revu_widgets.support_search"),
-            api_url=url_for("revu_widgets.support_api_user", user_id=user_id),
             claim_details=_claim_details_for(user_id, progress.support_id),
         )
 
@@ -286,12 +341,7 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         if not token_matches(presented, str(expected)):
             audit(channel="api", actor=None, user_id=user_id, result="unauthorized")
             return _unauthorized(invalid=presented is not None)
-        try:
-            status = parse_status_word(request.args.get("status", "all"))
-        except ValueError:
-            raise InvalidRequestError(
-                f"Unknown status filter: choose one of {', '.join(STATUS_WORDS)}."
-            ) from None
+        _slug, status = _status_arg()
         progress = lookup_progress(widgets.client, user_id, channel="api", actor="support-token")
         return jsonify(support_summary_as_json(progress, status=status))
 
@@ -310,6 +360,23 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         methods=["GET"],
         merge_slashes=False,
     )
+
+
+def _status_arg() -> tuple[str, RewardStatus | None]:
+    word = request.args.get("status", "all")
+    try:
+        return word, parse_status_word(word)
+    except ValueError:
+        raise InvalidRequestError(
+            f"Unknown status filter: choose one of {', '.join(STATUS_WORDS)}."
+        ) from None
+
+
+def _page_arg() -> int:
+    raw = request.args.get("page", "1")
+    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+        raise InvalidRequestError("The page number must be a whole number from 1.")
+    return int(raw)
 
 
 def _install_converter(state: BlueprintSetupState) -> None:
@@ -370,6 +437,8 @@ __all__ = [
     "API_REALM",
     "CONVERTER_NAME",
     "STATUS_WORDS",
+    "SUPPORT_PAGE_SIZE",
+    "SupportTab",
     "SupportUserIdConverter",
     "audit",
     "audit_log",

@@ -1,0 +1,360 @@
+"""The support chatbot API: bearer-token access, the compact JSON, and its OpenAPI description."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from flask import Flask, request
+from flask.testing import FlaskClient
+
+from revu_widgets import RevUWidgets
+from revu_widgets.fake import FAKE_API_KEY
+from revu_widgets.support import bearer_token, token_matches
+
+TOKEN = "support-token-for-tests-0123456789"
+OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "support-api.openapi.yaml"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def known_offers() -> list[dict[str, Any]]:
+    """In progress (650 earned of 4,200), pending overdue (2,500), reversed (5,000), credited."""
+    return [
+        {
+            "offer_id": 51001,
+            "name": "Dragon Realms: reach level 25",
+            "reward_status": 1,
+            "in_progress": True,
+            "total_user_reward": 4200,
+            "updated_at": _iso(NOW - timedelta(days=1)),
+            "events": [
+                {"event_id": 1, "name": "Install", "user_reward": 50, "status": "credited"},
+                {"event_id": 2, "name": "Level 10", "user_reward": 600, "status": "credited"},
+                {"event_id": 3, "name": "Level 25", "user_reward": 3550, "status": ""},
+            ],
+        },
+        {
+            "offer_id": 51003,
+            "name": "StreamBox free trial",
+            "reward_status": 4,
+            "user_completed": True,
+            "total_user_reward": 2500,
+            "reporting": "up to 30 days",
+            "updated_at": _iso(NOW - timedelta(days=40)),
+            "events": [
+                {
+                    "event_id": 1,
+                    "name": "Start the free trial",
+                    "user_reward": 2500,
+                    "status": "pending",
+                    "completed_at": _iso(NOW - timedelta(days=40)),
+                }
+            ],
+        },
+        {
+            "offer_id": 51004,
+            "name": "Cash Quest: deposit $10",
+            "reward_status": 3,
+            "user_completed": True,
+            "total_user_reward": 5000,
+            "reason": "Deposit charged back",
+            "updated_at": _iso(NOW - timedelta(days=50)),
+            "events": [
+                {"event_id": 1, "name": "First deposit", "user_reward": 5000, "status": "revoked"}
+            ],
+        },
+        {
+            "offer_id": 51002,
+            "name": "Quick survey",
+            "reward_status": 2,
+            "user_completed": True,
+            "total_user_reward": 300,
+            "updated_at": _iso(NOW - timedelta(days=60)),
+            "events": [{"event_id": 1, "name": "Survey", "user_reward": 300, "status": "credited"}],
+        },
+    ]
+
+
+def make_app(base_url: str, **config: Any) -> Flask:
+    app = Flask(__name__)
+    app.config.update(TESTING=True, REVU_API_KEY=FAKE_API_KEY, REVU_BASE_URL=base_url)
+    app.config.update(config)
+    revu = RevUWidgets(app)
+
+    @revu.user_id_loader
+    def signed_in() -> str | None:
+        return request.headers.get("X-Test-User")
+
+    # Nobody may use the support pages: the API must not care.
+    revu.support_access_loader(lambda: False)
+    return app
+
+
+@pytest.fixture
+def app(fake_revu_server: Any) -> Flask:
+    return make_app(fake_revu_server.url, REVU_SUPPORT_TOKEN=TOKEN)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def bearer(token: str = TOKEN) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def audit_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
+    return [r for r in caplog.records if r.name == "revu_widgets.audit"]
+
+
+# --- access --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_api_does_not_exist_when_the_token_is_unset(
+    fake_revu_server: Any, token: str | None
+) -> None:
+    app = make_app(fake_revu_server.url, REVU_SUPPORT_TOKEN=token)
+
+    response = app.test_client().get("/rewards/support/api/users/alex-42", headers=bearer())
+
+    assert response.status_code == 404
+    assert response.is_json
+
+
+def test_api_without_a_token_asks_for_one(client: FlaskClient, fake_revu: Any) -> None:
+    before = len(fake_revu.requests)
+
+    response = client.get("/rewards/support/api/users/alex-42")
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="revu-widgets support"'
+    assert response.get_json()["error"]["code"] == "unauthorized"
+    assert len(fake_revu.requests) == before
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        f"Bearer {TOKEN}x",
+        f"Bearer {TOKEN[:-1]}",
+        "Bearer wrong",
+        f"Basic {TOKEN}",
+        f"Token {TOKEN}",
+        FAKE_API_KEY,
+        f"Bearer {FAKE_API_KEY}",
+    ],
+)
+def test_api_refuses_a_wrong_token(client: FlaskClient, authorization: str) -> None:
+    response = client.get(
+        "/rewards/support/api/users/alex-42", headers={"Authorization": authorization}
+    )
+
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith('Bearer realm="revu-widgets support"')
+    assert response.headers["Cache-Control"] == "private, no-store"
+
+
+def test_api_answers_the_right_token_whatever_the_loaders_say(client: FlaskClient) -> None:
+    anonymous = client.get("/rewards/support/api/users/alex-42", headers=bearer())
+    signed_in = client.get(
+        "/rewards/support/api/users/alex-42", headers={**bearer(), "X-Test-User": "alex-42"}
+    )
+
+    assert anonymous.status_code == 200
+    assert signed_in.status_code == 200
+    assert client.get("/rewards/support/users/alex-42").status_code == 403
+
+
+def test_token_comparison_accepts_only_the_exact_token() -> None:
+    assert token_matches(TOKEN, TOKEN)
+    assert not token_matches(TOKEN.upper(), TOKEN)
+    assert not token_matches(TOKEN + " ", TOKEN)
+    assert not token_matches("", TOKEN)
+    assert not token_matches(None, TOKEN)
+    assert token_matches("jeton-ünïcode", "jeton-ünïcode")
+
+
+def test_bearer_header_is_parsed_case_insensitively() -> None:
+    assert bearer_token("bearer abc") == "abc"
+    assert bearer_token("Bearer   abc  ") == "abc"
+    assert bearer_token("Bearer") is None
+    assert bearer_token("Basic abc") is None
+    assert bearer_token(None) is None
+
+
+# --- the JSON ------------------------------------------------------------------------------
+
+
+def test_api_counts_and_totals_match_the_members_offers(
+    client: FlaskClient, fake_revu: Any
+) -> None:
+    fake_revu.set_offers("alex-42", known_offers())
+
+    body = client.get("/rewards/support/api/users/alex-42", headers=bearer()).get_json()
+
+    assert body["user_id"] == "alex-42"
+    assert body["counts"] == {
+        "total": 4,
+        "in_progress": 1,
+        "pending": 1,
+        "credited": 1,
+        "reversed": 1,
+        "expired": 0,
+        "unknown": 0,
+        "overdue": 1,
+    }
+    assert body["totals"] == {"earned": 950, "pending": 2500, "reversed": 5000, "remaining": 3550}
+    assert body["currency"] == "coins"
+    assert body["support_id"]
+    assert body["truncated"] is False
+
+
+def test_api_describes_each_offer_in_plain_words(client: FlaskClient, fake_revu: Any) -> None:
+    fake_revu.set_offers("alex-42", known_offers())
+
+    body = client.get("/rewards/support/api/users/alex-42", headers=bearer()).get_json()
+    offers = {offer["offer_id"]: offer for offer in body["offers"]}
+
+    in_progress = offers[51001]
+    assert in_progress["status"] == "in_progress"
+    assert in_progress["status_text"] == "In progress"
+    assert (in_progress["steps_done"], in_progress["steps_total"]) == (2, 3)
+    assert "Level 25" in in_progress["next_action"]
+    assert in_progress["next_action_code"] == "continue"
+    assert in_progress["reward"] == {"possible": 4200, "earned": 650, "pending": 0, "lost": 0}
+
+    overdue = offers[51003]
+    assert overdue["status_text"] == "Pending credit"
+    assert overdue["overdue"] is True
+    expected = datetime.fromisoformat(overdue["expected_credit_at"])
+    assert expected == NOW - timedelta(days=10)
+    assert overdue["next_action_code"] == "contact_support"
+    assert overdue["last_activity_at"] == _iso(NOW - timedelta(days=40))
+
+    reversed_offer = offers[51004]
+    assert reversed_offer["status"] == "reversed"
+    assert reversed_offer["reversal_reason"] == "Deposit charged back"
+    assert offers[51002]["reversal_reason"] is None
+    assert offers[51002]["overdue"] is False
+
+
+def test_api_lists_every_offer_of_a_heavy_member(client: FlaskClient) -> None:
+    body = client.get("/rewards/support/api/users/heavy-jo", headers=bearer()).get_json()
+
+    assert body["counts"]["total"] == 1200
+    assert len(body["offers"]) == 1200
+    assert len({offer["offer_id"] for offer in body["offers"]}) == 1200
+
+
+def test_status_filter_narrows_offers_but_not_counts(client: FlaskClient, fake_revu: Any) -> None:
+    fake_revu.set_offers("alex-42", known_offers())
+
+    body = client.get(
+        "/rewards/support/api/users/alex-42?status=pending", headers=bearer()
+    ).get_json()
+
+    assert [offer["offer_id"] for offer in body["offers"]] == [51003]
+    assert body["status_filter"] == "pending"
+    assert body["counts"]["total"] == 4
+
+
+def test_unknown_status_filter_is_a_400(client: FlaskClient) -> None:
+    response = client.get("/rewards/support/api/users/alex-42?status=lost", headers=bearer())
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_request"
+
+
+def test_upstream_errors_come_back_as_json(client: FlaskClient) -> None:
+    response = client.get("/rewards/support/api/users/banned-pat", headers=bearer())
+
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "banned"
+
+
+def test_id_with_a_slash_is_one_upstream_segment(client: FlaskClient, fake_revu: Any) -> None:
+    fake_revu.set_offers("team/alex", known_offers()[:1])
+
+    body = client.get("/rewards/support/api/users/team%2Falex", headers=bearer()).get_json()
+
+    assert body["user_id"] == "team/alex"
+    assert [offer["offer_id"] for offer in body["offers"]] == [51001]
+    assert fake_revu.requests[-1].user_id == "team/alex"
+
+
+# --- audit and secrets ---------------------------------------------------------------------
+
+
+def test_api_lookups_and_refusals_are_audited(
+    client: FlaskClient, fake_revu: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_revu.set_offers("alex-42", known_offers())
+
+    with caplog.at_level(logging.INFO, logger="revu_widgets.audit"):
+        client.get("/rewards/support/api/users/alex-42", headers=bearer("nope"))
+        client.get("/rewards/support/api/users/alex-42", headers=bearer())
+
+    refused, allowed = (record.revu_audit for record in audit_records(caplog))
+    assert (refused["channel"], refused["result"], refused["offers"]) == (
+        "api",
+        "unauthorized",
+        None,
+    )
+    assert (allowed["channel"], allowed["result"], allowed["offers"]) == ("api", "ok", 4)
+    assert allowed["actor"] == "support-token"
+    assert TOKEN not in caplog.text
+
+
+def test_neither_key_nor_token_appear_in_json_or_logs(
+    client: FlaskClient, fake_revu: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake_revu.set_offers("alex-42", known_offers())
+
+    with caplog.at_level(logging.DEBUG):
+        answers = [
+            client.get("/rewards/support/api/users/alex-42", headers=bearer()),
+            client.get("/rewards/support/api/users/banned-pat", headers=bearer()),
+            client.get("/rewards/support/api/users/alex-42", headers=bearer("wrong")),
+        ]
+
+    for answer in answers:
+        text = answer.get_data(as_text=True) + str(answer.headers)
+        assert FAKE_API_KEY not in text
+        assert TOKEN not in text
+    assert FAKE_API_KEY not in caplog.text
+    assert TOKEN not in caplog.text
+
+
+# --- the OpenAPI description ---------------------------------------------------------------
+
+
+def test_openapi_document_describes_the_real_answer(client: FlaskClient, fake_revu: Any) -> None:
+    fake_revu.set_offers("alex-42", known_offers())
+    spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
+    schemas = spec["components"]["schemas"]
+
+    body = client.get("/rewards/support/api/users/alex-42", headers=bearer()).get_json()
+
+    assert spec["openapi"].startswith("3.1")
+    assert "/support/api/users/{user_id}" in spec["paths"]
+    summary = schemas["MemberSummary"]
+    assert set(body) == set(summary["required"]) == set(summary["properties"])
+    assert set(body["counts"]) == set(summary["properties"]["counts"]["required"])
+    assert set(body["totals"]) == set(summary["properties"]["totals"]["required"])
+    for offer in body["offers"]:
+        assert (
+            set(offer) == set(schemas["Offer"]["required"]) == set(schemas["Offer"]["properties"])
+        )
+        assert offer["status"] in schemas["Offer"]["properties"]["status"]["enum"]
+    error = client.get("/rewards/support/api/users/alex-42").get_json()
+    assert set(error["error"]) <= set(schemas["Error"]["properties"]["error"]["properties"])
