@@ -103,6 +103,7 @@ class RevUWidgets:
     def init_app(self, app: Flask) -> None:
         """Apply config defaults, check the configuration, and set the kit up on ``app``."""
         from . import presentation
+        from .cli import revu_cli
 
         for key, value in DEFAULT_CONFIG.items():
             app.config.setdefault(key, value)
@@ -112,6 +113,8 @@ class RevUWidgets:
             widgets=self, client=client, fake=fake, fake_server=fake_server
         )
         presentation.install(app)
+        if "revu" not in app.cli.commands:
+            app.cli.add_command(revu_cli)
         if self._register_blueprint:
             app.register_blueprint(self.blueprint, url_prefix=app.config["REVU_URL_PREFIX"])
 

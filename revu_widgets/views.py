@@ -26,6 +26,7 @@ from .errors import (
     RevUError,
 )
 from .models import RewardStatus, SkippedOffer
+from .support import register_support_views
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
@@ -192,6 +193,7 @@ def create_blueprint(
         offer, support_id = _load_offer(widgets, user_id, offer_id)
         return jsonify({"offer": presentation.offer_as_json(offer), "support_id": support_id})
 
+    register_support_views(bp, widgets)
     return bp
 
 
