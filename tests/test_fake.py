@@ -855,10 +855,16 @@ def test_shutdown_closes_idle_keep_alive_connections(session: requests.Session) 
         get(session, server)
 
 
+def test_fixtures_serve_the_same_fake_the_test_configures(
+    fake_revu_server: FakeServer, fake_revu: FakeRevU
+) -> None:
+    assert fake_revu_server.app is fake_revu
+
+
 @pytest.mark.slow
-def test_python_m_serves_the_fake_and_prints_url_and_key() -> None:
+def test_python_m_serves_the_fake_and_logs_requests_without_the_key() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "revu_widgets.fake", "--port", "0", "--quiet"],
+        [sys.executable, "-m", "revu_widgets.fake", "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -870,10 +876,14 @@ def test_python_m_serves_the_fake_and_prints_url_and_key() -> None:
         assert FAKE_API_KEY in process.stdout.readline()
         response = requests.get(
             f"{url}/api/v1/users/demo-42/getprogress",
-            headers={"X-API-Key": FAKE_API_KEY},
+            params={"api_key": FAKE_API_KEY, "limit": 3},
             timeout=10,
         )
-        assert response.json()["status"] == "success"
+        assert len(response.json()["offers"]) == 3
+        line = process.stdout.readline()
+        while line and " GET " not in line:
+            line = process.stdout.readline()
+        assert line.strip() == "127.0.0.1 GET /api/v1/users/demo-42/getprogress 200"
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=10)
