@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app
 
@@ -197,7 +195,6 @@ def _client_from_config(config: Any) -> RevUClient:
             "REVU_USE_FAKE = True to try the kit against the built-in fake RevU."
         )
     base_url = str(config.get("REVU_BASE_URL") or "")
-    _check_base_url(base_url)
     timeout = config["REVU_TIMEOUT"]
     if isinstance(timeout, list):
         timeout = tuple(timeout)
@@ -211,30 +208,6 @@ def _client_from_config(config: Any) -> RevUClient:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"revu-widgets configuration is not valid: {exc}") from None
-
-
-def _check_base_url(base_url: str) -> None:
-    """https to anywhere; plain http only to this machine (tests, the fake)."""
-    parts = urlsplit(base_url)
-    host = parts.hostname or ""
-    if parts.scheme == "https" and host:
-        return
-    if parts.scheme == "http" and _is_loopback(host):
-        return
-    raise ConfigurationError(
-        f"REVU_BASE_URL must be an https:// URL (got scheme {parts.scheme or 'none'!r}, "
-        f"host {host or 'none'!r}); plain http is allowed only for loopback hosts such as "
-        "127.0.0.1, for tests and the built-in fake."
-    )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 _fake_lock = threading.Lock()
