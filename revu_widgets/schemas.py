@@ -370,8 +370,10 @@ class _RewardStatusField(_LeanField[RewardStatus]):
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> RewardStatus:
-        if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():
-            value = int(value.strip()[:3])
+        if isinstance(value, str):
+            text = value.strip()
+            if text.isascii() and text.isdigit() and len(text) <= 9:
+                value = int(text)
         if type(value) is int:
             return RewardStatus.from_code(value)
         raise self.make_error("invalid")
