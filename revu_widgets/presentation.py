@@ -613,6 +613,8 @@ def http_error_text(status: int) -> tuple[str, str]:
         return gettext("Page not found"), gettext(
             "This page does not exist. Your offers are still on the offers page."
         )
+    if status == 403:
+        return gettext("Not allowed"), gettext("You do not have access to this page.")
     if status in (400, 405, 422):
         return gettext("That did not work"), gettext(
             "The link or request was not understood. Go back to your offers and try again."

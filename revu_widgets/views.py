@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import presentation
 from .errors import (
+    BadPayloadError,
     ConfigurationError,
     InvalidRequestError,
     NotSignedInError,
@@ -201,6 +202,12 @@ def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Any,
     page = widgets.client.get_progress(user_id, offer_id=offer_id, limit=1)
     _report_skipped(page.skipped)
     offer = next((o for o in page.offers if o.offer_id == offer_id), None)
+    if offer is None and any(s.offer_id == str(offer_id) for s in page.skipped):
+        # RevU sent the offer but it failed validation: an upstream fault, not a missing offer.
+        raise BadPayloadError(
+            f"RevU sent offer {offer_id}, but its data could not be read.",
+            reference=page.support_id,
+        )
     if offer is None:
         raise OfferNotFoundError(
             "We could not find this offer in your history. It may be from another account, "
@@ -259,8 +266,14 @@ def _report_skipped(skipped: tuple[SkippedOffer, ...]) -> None:
         )
 
 
+#: Endpoints that answer in JSON, errors included.
+JSON_ENDPOINTS = frozenset(
+    {"revu_widgets.api_progress", "revu_widgets.api_offer", "revu_widgets.support_api_user"}
+)
+
+
 def _wants_json() -> bool:
-    return "/api/" in request.path
+    return request.endpoint in JSON_ENDPOINTS
 
 
 def _error_response(exc: RevUError | HTTPException) -> BaseResponse:
