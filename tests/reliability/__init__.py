@@ -1,0 +1,1 @@
+"""Reliability and security evidence: fault matrix, hostile input, secrets, fuzzing, load."""

@@ -1,0 +1,50 @@
+"""Every upstream fault against every kit route, over real HTTP to the fake RevU on loopback.
+
+The table lives in :mod:`tests.reliability.matrix`; ``docs/fault-matrix.md`` is generated from
+it, and a test here keeps the two identical.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from revu_widgets.fake import FakeRevU
+from revu_widgets.fake.server import FakeServer
+
+from .matrix import FAULTS, ROUTES, Fault, document, make_upstreams, run_cell
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "fault-matrix.md"
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.slug for f in FAULTS])
+def test_fault_gives_the_tables_answer_on_every_route_within_the_deadline(
+    fake_revu: FakeRevU, fake_revu_server: FakeServer, fault: Fault
+) -> None:
+    ups = make_upstreams(fake_revu, fake_revu_server.url)
+    failures = []
+    for route in ROUTES:
+        cell = run_cell(ups, route, fault)
+        if not cell.ok:
+            failures.append(f"{route.title}: {'; '.join(cell.problems)}")
+    assert not failures, "\n".join(failures)
+
+
+def test_bad_offer_on_the_offer_page_is_an_upstream_fault_not_a_missing_offer(
+    fake_revu: FakeRevU, fake_revu_server: FakeServer
+) -> None:
+    ups = make_upstreams(fake_revu, fake_revu_server.url)
+    fault = next(f for f in FAULTS if f.slug == "bad-offer")
+    offer_json = next(r for r in ROUTES if r.json and r.single_offer)
+    cell = run_cell(ups, offer_json, fault)
+    assert cell.status == 502
+    assert b'"bad_payload"' in cell.body
+    assert b"offer_not_found" not in cell.body
+
+
+def test_published_matrix_is_generated_from_the_tested_table() -> None:
+    assert DOC.read_text(encoding="utf-8") == document(), (
+        "docs/fault-matrix.md is stale: run python -m tests.reliability.matrix "
+        "--write docs/fault-matrix.md"
+    )
