@@ -490,17 +490,77 @@ def _with_aliases(data: Any, aliases: tuple[tuple[str, tuple[str, ...]], ...]) -
     return data if resolved is None else resolved
 
 
-class StepSchema(Schema):
+class _LeanSchema(Schema):
+    """A schema whose plain ``load(data)`` reads its fields directly.
+
+    marshmallow's generic load (hook lookup, per-field closures, an error store, many/partial
+    handling) costs more than the checks themselves on a 500-offer page. These schemas have
+    only :class:`_LeanField` fields, ``unknown = EXCLUDE``, one alias-resolving pre-load hook
+    and one model-building post-load hook, so ``load`` calls exactly those, field by field, and
+    raises the same ``ValidationError`` shape (``{data key: messages}``, ``{"_schema": ...}``
+    for a non-object). ``many``, ``partial`` or ``unknown`` go through marshmallow as usual.
+    """
+
+    class Meta:
+        unknown = EXCLUDE
+
+    _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = ()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._plan = tuple((name, field) for name, field in self.load_fields.items())
+
+    def load(
+        self,
+        data: Any,
+        *,
+        many: bool | None = None,
+        partial: Any = None,
+        unknown: Any = None,
+    ) -> Any:
+        """Validate one object into its model (see the class docstring)."""
+        if many or partial is not None or unknown is not None:
+            return super().load(data, many=many, partial=partial, unknown=unknown)
+        data = _with_aliases(data, self._ALIASES)
+        if not isinstance(data, Mapping):
+            raise ValidationError({"_schema": [self.error_messages["type"]]})
+        values: dict[str, Any] = {}
+        errors: dict[str, Any] | None = None
+        get = data.get
+        for name, field in self._plan:
+            try:
+                value = field.deserialize(get(name, missing), name, data)
+            except ValidationError as error:
+                if errors is None:
+                    errors = {}
+                errors[name] = error.messages
+                continue
+            if value is not missing:
+                values[name] = value
+        if errors:
+            raise ValidationError(errors, data=data, valid_data=values)
+        return self._build(values)
+
+    def _build(self, values: dict[str, Any]) -> Any:
+        raise NotImplementedError
+
+    @pre_load
+    def _resolve_aliases(self, data: Any, **kwargs: Any) -> Any:
+        return _with_aliases(data, self._ALIASES)
+
+    @post_load
+    def _make_model(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        return self._build(data)
+
+
+class StepSchema(_LeanSchema):
     """One RevU "event" (a step of an offer) -> :class:`~revu_widgets.models.Step`.
 
     Aliases: ``event_id`` / ``id``; ``user_reward`` / ``payout`` (``user_reward`` is in the
     publisher's currency and wins). Status words are read by :func:`step_status_from_word`.
     """
 
-    class Meta:
-        unknown = EXCLUDE
-
-    _ALIASES: Final = (("event_id", ("id",)), ("user_reward", ("payout",)))
+    _ALIASES = (("event_id", ("id",)), ("user_reward", ("payout",)))
 
     event_id = _Label()
     name = _Text(max_length=MAX_NAME_LENGTH)
@@ -511,12 +571,7 @@ class StepSchema(Schema):
     reversed_at = _Timestamp()
     reason = _Text(max_length=MAX_LONG_TEXT_LENGTH)
 
-    @pre_load
-    def _resolve_aliases(self, data: Any, **kwargs: Any) -> Any:
-        return _with_aliases(data, self._ALIASES)
-
-    @post_load
-    def _make_step(self, data: dict[str, Any], **kwargs: Any) -> Step:
+    def _build(self, data: dict[str, Any]) -> Step:
         status, label = data["status"]
         return Step(
             name=data.get("name") or "",
@@ -531,28 +586,43 @@ class StepSchema(Schema):
         )
 
 
-class _Steps(fields.Nested):
-    """An offer's ``events`` list: bounded before any step is read; null means no steps."""
+class _Steps(_LeanField[tuple[Step, ...]]):
+    """An offer's ``events`` list: bounded before any step is read; null means no steps.
 
-    default_error_messages = {"too_many": "Too many steps."}  # noqa: RUF012
+    Each step goes through :class:`StepSchema`; failures are reported per index, as
+    marshmallow's ``Nested(many=True)`` would (``events.1.completed_at``).
+    """
+
+    default_error_messages = {  # noqa: RUF012
+        "type": "Invalid type.",
+        "too_many": "Too many steps.",
+    }
 
     def __init__(self) -> None:
-        super().__init__(StepSchema, many=True, allow_none=True, load_default=())
+        super().__init__(allow_none=True, load_default=())
+        self._schema = StepSchema()
 
     def _deserialize(
-        self,
-        value: Any,
-        attr: str | None,
-        data: Mapping[str, Any] | None,
-        partial: Any = None,
-        **kwargs: Any,
+        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> tuple[Step, ...]:
-        if isinstance(value, list) and len(value) > MAX_STEPS_PER_OFFER:
+        if not isinstance(value, list | tuple):
+            raise self.make_error("type")
+        if len(value) > MAX_STEPS_PER_OFFER:
             raise self.make_error("too_many")
-        return tuple(super()._deserialize(value, attr, data, partial=partial, **kwargs))
+        load = self._schema.load
+        steps: list[Step] = []
+        errors: dict[int, Any] = {}
+        for index, raw in enumerate(value):
+            try:
+                steps.append(load(raw))
+            except ValidationError as error:
+                errors[index] = error.messages
+        if errors:
+            raise ValidationError(errors)
+        return tuple(steps)
 
 
-class OfferSchema(Schema):
+class OfferSchema(_LeanSchema):
     """One RevU offer -> :class:`~revu_widgets.models.Offer`.
 
     Aliases: ``offer_id`` / ``cid`` / ``id``; ``terms`` / ``extra_terms``;
@@ -561,10 +631,7 @@ class OfferSchema(Schema):
     ``reporting`` is also read as ``credit_window`` (see :func:`parse_credit_window`).
     """
 
-    class Meta:
-        unknown = EXCLUDE
-
-    _ALIASES: Final = (
+    _ALIASES = (
         ("offer_id", ("cid", "id")),
         ("terms", ("extra_terms",)),
         ("total_user_reward", ("currency_award",)),
@@ -592,12 +659,7 @@ class OfferSchema(Schema):
     reason = _Text(max_length=MAX_LONG_TEXT_LENGTH)
     events = _Steps()
 
-    @pre_load
-    def _resolve_aliases(self, data: Any, **kwargs: Any) -> Any:
-        return _with_aliases(data, self._ALIASES)
-
-    @post_load
-    def _make_offer(self, data: dict[str, Any], **kwargs: Any) -> Offer:
+    def _build(self, data: dict[str, Any]) -> Offer:
         get = data.get
         reporting = get("reporting")
         return Offer(
@@ -717,7 +779,7 @@ def parse_offer(raw: object, *, now: datetime | None = None) -> Offer:
     """Validate one raw offer; raises marshmallow's ``ValidationError`` when it is bad."""
     token = _AS_OF.set(now or datetime.now(UTC))
     try:
-        offer: Offer = _OFFER_SCHEMA.load(raw)  # type: ignore[arg-type]
+        offer: Offer = _OFFER_SCHEMA.load(raw)
     finally:
         _AS_OF.reset(token)
     return offer
