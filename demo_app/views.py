@@ -122,6 +122,9 @@ def install_site(app: Flask, revu: RevUWidgets) -> None:
         response.headers.setdefault("Content-Security-Policy", _HOST_CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.endpoint == "demo.dashboard":
+            # A member's offers and earnings: never kept by a shared cache or the back button.
+            response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
 

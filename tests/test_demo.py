@@ -168,7 +168,9 @@ def test_every_demo_page_answers_for_each_member(client: FlaskClient, user_id: s
 
 def test_the_dashboard_shows_the_summary_and_in_progress_offers(client: FlaskClient) -> None:
     sign_in(client, "alex-42")
-    page = client.get("/dashboard").get_data(as_text=True)
+    response = client.get("/dashboard")
+    assert response.headers["Cache-Control"] == "private, no-store"
+    page = response.get_data(as_text=True)
     assert "Hi Alex" in page
     assert "revu-summary" in page
     in_progress = [
