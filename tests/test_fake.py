@@ -460,7 +460,18 @@ def test_set_offers_serves_raw_data_unchanged_until_reset(
     assert body["offers"] == hostile
     assert body["total"] == 4
     fake.reset()
-    assert get(session, fake_revu_server).json()["offers"] == generate_offers("demo-42", fake.now)
+    assert get(session, fake_revu_server).json()["offers"] == served_as(
+        fake_revu_server, generate_offers("demo-42", fake.now)
+    )
+
+
+def served_as(server: FakeServer, offers: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Generated offers as the server sends them: with images drawn by the server itself."""
+    images = f"{server.url}/_fake/images/"
+    return [
+        {**o, "image_url": str(o["image_url"]).replace("https://cdn.revu.example/offers/", images)}
+        for o in offers
+    ]
 
 
 def test_set_offers_refuses_what_json_cannot_carry() -> None:
@@ -524,7 +535,7 @@ def test_advance_is_visible_to_the_next_request(
     )
     assert response.status_code == 200
     after = get(session, fake_revu_server, offer_id=offer_id).json()["offers"][0]
-    assert after == response.json()["offer"]
+    assert after == served_as(fake_revu_server, [response.json()["offer"]])[0]
     assert after != before
 
 
@@ -890,3 +901,20 @@ def test_python_m_serves_the_fake_and_logs_requests_without_the_key() -> None:
         if process.stdout is not None:
             process.stdout.close()
     assert process.returncode == 0
+
+
+def test_generated_offer_images_are_served_by_the_fake_without_a_key(
+    fake_revu_server: FakeServer,
+) -> None:
+    page = requests.get(
+        f"{fake_revu_server.url}/api/v1/users/alex-1/getprogress",
+        headers={"X-API-Key": FAKE_API_KEY},
+        timeout=5,
+    ).json()
+    image_url = page["offers"][0]["image_url"]
+    assert image_url.startswith(f"{fake_revu_server.url}/_fake/images/")
+    image = requests.get(image_url, timeout=5)
+    assert image.status_code == 200
+    assert image.headers["Content-Type"] == "image/svg+xml"
+    assert image.content.startswith(b"<svg")
+    assert requests.get(f"{fake_revu_server.url}/_fake/images/x.png", timeout=5).status_code == 404

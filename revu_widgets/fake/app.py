@@ -20,7 +20,7 @@ from urllib.parse import quote, unquote
 from werkzeug.wrappers import Request, Response
 
 from ..errors import ConfigurationError, InvalidRequestError, OfferNotFoundError
-from .data import BANNED_PREFIX, generate_offers, start_of_day
+from .data import BANNED_PREFIX, IMAGE_BASE, generate_offers, offer_image_svg, start_of_day
 from .faults import (
     Fault,
     corrupt_offer,
@@ -45,6 +45,8 @@ FAKE_WALL_ID = 7788
 
 API_PREFIX = "/api/v1/users/"
 CONTROL_PREFIX = "/_fake/"
+#: Offer images of generated data, served without a key (browsers fetch them).
+IMAGES_PREFIX = "/_fake/images/"
 #: Addresses the fake treats as banned (TEST-NET-3): ``ip=203.0.113.x`` answers 403 IP_BANNED.
 BANNED_NETWORK = ipaddress.IPv4Network("203.0.113.0/24")
 #: What recorded query parameters and headers show instead of a key.
@@ -173,6 +175,17 @@ def _parse_query(args: Any) -> _Query:
 def _json(status: int, body: Any, headers: dict[str, str] | None = None) -> Response:
     return Response(
         json.dumps(body).encode(), status=status, headers=headers, content_type="application/json"
+    )
+
+
+def _offer_image(name: str) -> Response:
+    offer_id = name.removesuffix(".png")
+    if not _DIGITS.fullmatch(offer_id):
+        return _json(404, error_body(404))
+    return Response(
+        offer_image_svg(int(offer_id)),
+        content_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
     )
 
 
@@ -466,7 +479,9 @@ class FakeRevU:
         """Answer one request (WSGI)."""
         request = Request(environ)
         path = _raw_path(environ)
-        if path.startswith(CONTROL_PREFIX):
+        if path.startswith(IMAGES_PREFIX):
+            response = _offer_image(path[len(IMAGES_PREFIX) :])
+        elif path.startswith(CONTROL_PREFIX):
             response = self._control(request, path)
         else:
             response = self._api(request, path, environ)
@@ -576,9 +591,9 @@ class FakeRevU:
                 "message": "This IP address is banned from the offerwall.",
             }
         record.status = 200
-        return 200, self._page(user_id, query)
+        return 200, self._page(user_id, query, image_root=request.host_url + IMAGES_PREFIX[1:])
 
-    def _page(self, user_id: str, query: _Query) -> dict[str, Any]:
+    def _page(self, user_id: str, query: _Query, *, image_root: str) -> dict[str, Any]:
         with self._lock:
             data = self._user(user_id)
             offers = data.offers
@@ -592,6 +607,10 @@ class FakeRevU:
                 ]
             page = copy.deepcopy(offers[query.offset : query.offset + query.limit])
             support_id = next(self._support_ids)
+        if data.generated:
+            # Generated offers' images are drawn by this server, so pages look finished offline.
+            for offer in page:
+                offer["image_url"] = offer["image_url"].replace(IMAGE_BASE, image_root)
         if data.generated and (query.sid3 or query.country):
             extra = "".join(
                 f"&{name}={quote(value, safe='')}"

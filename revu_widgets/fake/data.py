@@ -503,6 +503,21 @@ __all__ = [
     "HEAVY_PREFIX",
     "NEW_PREFIX",
     "generate_offers",
+    "offer_image_svg",
     "start_of_day",
     "window_for",
 ]
+
+
+def offer_image_svg(offer_id: int) -> bytes:
+    """A small square picture for an offer: a colour and a gift box, steady per offer id."""
+    hue = offer_id * 47 % 360
+    return (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
+        f'<rect width="64" height="64" rx="12" fill="hsl({hue} 62% 46%)"/>'
+        '<g fill="none" stroke="#fff" stroke-width="3" stroke-linejoin="round">'
+        '<rect x="16" y="28" width="32" height="22" rx="2"/>'
+        '<rect x="13" y="21" width="38" height="8" rx="2"/>'
+        '<path d="M32 21v29M32 21c-4-8-13-8-11-2 1 3 7 2 11 2 4 0 10 1 11-2 2-6-7-6-11 2"/>'
+        "</g></svg>"
+    ).encode()
