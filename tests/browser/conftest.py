@@ -260,10 +260,10 @@ def offers_by_state(page: Page, site: LiveSite) -> dict[str, list[int]]:
     return states
 
 
-# -- a fixed moment for screenshots -----------------------------------------------------------
+# -- a fixed moment: the same pages on every run ------------------------------------------
 
-#: The moment screenshots show: data, "3 days ago" words and dates are all relative to it.
-SCREENSHOT_NOW = datetime(2026, 3, 18, 14, 30, tzinfo=UTC)
+#: The moment a frozen clock shows: data, "3 days ago" words and dates are relative to it.
+FIXED_NOW = datetime(2026, 3, 18, 14, 30, tzinfo=UTC)
 # Every module that asks the clock while serving a page or generating fake data.
 _CLOCK_MODULES = (
     "revu_widgets.client",
@@ -276,20 +276,20 @@ _CLOCK_MODULES = (
 
 
 class _FixedDateTime(datetime):
-    """``datetime`` whose ``now()`` is :data:`SCREENSHOT_NOW`."""
+    """``datetime`` whose ``now()`` is :data:`FIXED_NOW`."""
 
     @classmethod
     def now(cls, tz: Any = None) -> Any:
-        moment = SCREENSHOT_NOW if tz is None else SCREENSHOT_NOW.astimezone(tz)
+        moment = FIXED_NOW if tz is None else FIXED_NOW.astimezone(tz)
         return moment if tz is not None else moment.replace(tzinfo=None)
 
 
 @contextlib.contextmanager
-def clock_fixed_at_screenshot_time(site: LiveSite) -> Iterator[None]:
-    """Serve the site as if it were :data:`SCREENSHOT_NOW`, with the fake's data to match.
+def frozen_clock(site: LiveSite) -> Iterator[None]:
+    """Serve the site as if it were :data:`FIXED_NOW`, with the fake's data to match.
 
-    Screenshots then come out the same on every run and day, so committed PNGs only change
-    when the pages do.
+    Pages then read the same on every load, run and day: screenshots only change when the
+    pages do, and two loads of a page can be compared word for word.
     """
     import importlib
 
