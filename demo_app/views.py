@@ -48,7 +48,7 @@ DASHBOARD_OFFERS = 6
 
 # The host's own pages get this policy; the kit's pages already carry a stricter, nonce-based one.
 _HOST_CSP = (
-    "default-src 'self'; img-src 'self' https: data:; object-src 'none'; base-uri 'none'; "
+    "default-src 'self'; img-src 'self' https: http: data:; object-src 'none'; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
 
