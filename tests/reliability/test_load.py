@@ -1,0 +1,68 @@
+"""The load test's short run: gunicorn with the kit, 200 visitors, no errors, connections reused."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = ROOT / "bench" / "load.py"
+
+
+def load_module() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("revu_load", SCRIPT)
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("revu_load", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_200_visitors_for_10_seconds_get_no_errors_and_reuse_upstream_connections() -> None:
+    finished = subprocess.run(
+        [sys.executable, str(SCRIPT), "--short", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+        check=False,
+    )
+    report = json.loads(finished.stdout)
+    assert report["clients"] >= 200
+    assert report["errors"] == 0, report["error_samples"]
+    assert set(report["statuses"]) == {"200"}
+    assert report["requests"] >= 1000
+    # Each page is one upstream call, and they share a connection per server thread.
+    assert report["upstream_requests"] >= report["requests"]
+    assert report["upstream_connections"] <= report["workers"] * report["threads"] + 8
+    assert report["upstream_requests"] >= 20 * report["upstream_connections"]
+    assert not report["key_in_server_logs"]
+    assert finished.returncode == 0, report["problems"]
+
+
+def test_load_check_fails_a_run_that_opens_a_connection_per_request() -> None:
+    load = load_module()
+    report = load.Report(clients=200, seconds=10, workers=2, threads=8, requests=4000)
+    report.upstream_requests = 4000
+    report.upstream_connections = 4000
+    report.connection_limit = 24
+    assert any("not reused" in problem for problem in load.check(report))
+
+
+def test_load_check_fails_a_run_with_any_error_or_a_leaked_key() -> None:
+    load = load_module()
+    report = load.Report(clients=200, seconds=10, workers=2, threads=8, requests=4000)
+    report.errors = 1
+    report.error_samples = ["/rewards/: HTTP 502"]
+    report.key_in_server_logs = True
+    problems = load.check(report)
+    assert any("1 errors" in problem for problem in problems)
+    assert any("API key" in problem for problem in problems)
