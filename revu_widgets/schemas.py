@@ -508,7 +508,13 @@ class _LeanSchema(Schema):
 
     def __init__(self) -> None:
         super().__init__()
-        self._plan = tuple((name, field) for name, field in self.load_fields.items())
+        self._plan: tuple[tuple[str, _LeanField[Any]], ...] = tuple(
+            (name, field)
+            for name, field in self.load_fields.items()
+            if isinstance(field, _LeanField)
+        )
+        if len(self._plan) != len(self.load_fields):
+            raise TypeError(f"{type(self).__name__} may have only lean fields")
 
     def load(
         self,
@@ -528,8 +534,13 @@ class _LeanSchema(Schema):
         errors: dict[str, Any] | None = None
         get = data.get
         for name, field in self._plan:
+            raw = get(name, missing)
             try:
-                value = field.deserialize(get(name, missing), name, data)
+                if raw is missing or raw is None:
+                    value = field.deserialize(raw, name, data)
+                else:
+                    # A present value needs only the field's own check (see _LeanField).
+                    value = field._deserialize(raw, name, data)
             except ValidationError as error:
                 if errors is None:
                     errors = {}
