@@ -12,9 +12,10 @@ request's locale. Nothing here returns markup: upstream text stays plain, and Ji
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Literal
 from urllib.parse import quote
@@ -161,11 +162,38 @@ def currency_name() -> str:
     return DEFAULT_CURRENCY_NAME
 
 
+# Babel re-reads the locale's data and pattern on every call, which dominates a page with
+# hundreds of amounts and times. Pages repeat the same amounts, days and minutes over and over,
+# so the formatted words are kept per locale; the keys are bounded (value text, day, minute).
+_FORMAT_CACHE_SIZE = 4096
+
+
+@functools.lru_cache(maxsize=_FORMAT_CACHE_SIZE)
+def _number_text(text: str, locale: Locale) -> str:
+    # Babel itself formats every number as Decimal(str(value)), so the text says it all.
+    return str(babel_numbers.format_decimal(Decimal(text), locale=locale))
+
+
+@functools.lru_cache(maxsize=_FORMAT_CACHE_SIZE)
+def _date_text(day: date, fmt: str, locale: Locale) -> str:
+    return str(babel_dates.format_date(day, fmt, locale=locale))
+
+
+@functools.lru_cache(maxsize=_FORMAT_CACHE_SIZE)
+def _short_time_text(hour: int, minute: int, locale: Locale) -> str:
+    # No locale's short time shows seconds or a zone, so hour and minute decide the words.
+    moment = datetime(2000, 1, 1, hour, minute, tzinfo=UTC)
+    return str(babel_dates.format_time(moment, "short", tzinfo=UTC, locale=locale))
+
+
 def format_number(value: Decimal | int | float | None) -> str:
     """A number in the user's locale (``4,200`` / ``4.200``); empty for ``None``."""
     if value is None:
         return ""
-    return str(babel_numbers.format_decimal(value, locale=current_locale()))
+    if not isinstance(value, Decimal | int | float) or isinstance(value, bool):
+        return str(babel_numbers.format_decimal(value, locale=current_locale()))
+    # The text, not the value, is the key: Decimal("-0") == 0 but is written differently.
+    return _number_text(str(value), current_locale())
 
 
 def format_amount(amount: Decimal | int | float | None) -> str:
@@ -194,10 +222,10 @@ def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     local = _aware(value).astimezone(current_timezone())
     if fmt != "medium":
         return str(babel_dates.format_datetime(local, fmt, tzinfo=local.tzinfo, locale=locale))
-    date = babel_dates.format_date(local.date(), "medium", locale=locale)
-    time = babel_dates.format_time(local, "short", tzinfo=local.tzinfo, locale=locale)
+    day = _date_text(local.date(), "medium", locale)
+    time = _short_time_text(local.hour, local.minute, locale)
     pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
-    return pattern.replace("{1}", str(date)).replace("{0}", str(time))
+    return pattern.replace("{1}", day).replace("{0}", time)
 
 
 def format_date(value: datetime | None, fmt: str = "medium") -> str:
@@ -205,7 +233,7 @@ def format_date(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     local = _aware(value).astimezone(current_timezone())
-    return str(babel_dates.format_date(local.date(), fmt, locale=current_locale()))
+    return _date_text(local.date(), fmt, current_locale())
 
 
 def format_relative(value: datetime | None, now: datetime | None = None) -> str:
