@@ -1,0 +1,211 @@
+"""The applications the benchmarks measure, side by side, against one fake RevU on loopback.
+
+* :func:`kit_app` - a host site with revu-widgets installed the documented way; the signed-in
+  member and staff access come from a header, so one test client can play any member.
+* :func:`baseline_app` - what a publisher could write without the kit: ``requests`` to the same
+  upstream, ``json.loads``, and a plain Jinja list of the same fields. No validation, no
+  explanations, no formatting beyond ``str``.
+* :func:`naive_fetch_all` - a naive integration's upstream walk: a new connection per call,
+  pages one after another.
+
+The fake runs in its own process (:func:`fake_in_process`), as the real upstream runs on its
+own machine: its work of building and serialising answers never holds this process's GIL.
+Nothing here is timed; the ``bench_*.py`` scripts time it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from typing import Any
+
+import requests
+from flask import Flask, render_template_string, request
+
+from revu_widgets import RevUWidgets
+from revu_widgets.fake import FAKE_API_KEY, FakeRevU
+from revu_widgets.fake.data import generate_offers
+from revu_widgets.fake.server import FakeServer
+
+#: The member whose 500 offers x 5 steps make the heaviest page.
+HEAVY_USER = "bench-500x5"
+#: A typical member of the fake: 12-20 offers, one of every state.
+ACTIVE_USER = "alex-1"
+#: The fake's heavy member: 1,200 offers, three upstream pages of 500.
+PAGED_USER = "heavy-1"
+
+OFFERS = 500
+STEPS = 5
+
+#: The support page shows this many offers per page (revu_widgets.support.SUPPORT_PAGE_SIZE);
+#: the baseline renders the same number so both pages carry the same offers.
+SHOWN_OFFERS = 100
+
+
+def heavy_offers(now: datetime) -> list[dict[str, Any]]:
+    """500 raw offers x 5 steps, from the fake's heavy member, relative to ``now``.
+
+    The fake's offers have one to six steps with their own times; shorter ones get extra steps
+    cloned from their last one, a few hours earlier each, so every time on the page is distinct
+    (as in real data) and formatting cannot be served from a handful of repeated values.
+    """
+    offers = generate_offers(PAGED_USER, now)[:OFFERS]
+    for number, offer in enumerate(offers):
+        events: list[dict[str, Any]] = offer.get("events") or []
+        if not events:
+            events = [{"event_id": 1, "name": "Complete the offer", "status": "in progress"}]
+        while len(events) < STEPS:
+            extra = copy.deepcopy(events[-1])
+            extra["event_id"] = len(events) + 1
+            extra["name"] = f"Bonus step {len(events) + 1}"
+            shift = timedelta(hours=len(events), minutes=number % 60)
+            for key in ("completed_at", "credited_at", "reversed_at"):
+                if extra.get(key):
+                    moment = datetime.fromisoformat(extra[key]) - shift
+                    extra[key] = moment.isoformat().replace("+00:00", "Z")
+            events.append(extra)
+        offer["events"] = events[:STEPS]
+    return offers
+
+
+def kit_app(base_url: str) -> Flask:
+    """A host site with the kit at ``/rewards``; ``X-Bench-User`` says who is signed in."""
+    app = Flask("bench_kit")
+    app.config.update(
+        SECRET_KEY="bench",
+        REVU_API_KEY=FAKE_API_KEY,
+        REVU_BASE_URL=base_url,
+        REVU_MAX_RETRIES=0,
+        REVU_TIMEOUT=(5.0, 30.0),
+        REVU_DEADLINE=60.0,
+    )
+    revu = RevUWidgets(app)
+
+    @revu.user_id_loader
+    def current_user() -> str | None:
+        return request.headers.get("X-Bench-User")
+
+    @revu.support_access_loader
+    def is_staff() -> bool:
+        return True
+
+    return app
+
+
+_BASELINE_TEMPLATE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Offers of {{ user_id }}</title></head>
+<body><h1>Offers of {{ user_id }}</h1>
+<p>{{ total }} offers: {{ counts }}</p>
+<ol>
+{%- for offer in offers %}
+<li id="offer-{{ offer.offer_id }}"><h3>{{ offer.name }} #{{ offer.offer_id }}</h3>
+<p>{{ offer.reward_status }} · {{ offer.total_user_reward }} coins · {{ offer.reporting }}</p>
+<p>{{ offer.headline }}</p>
+<p>started {{ offer.started_at }} · updated {{ offer.updated_at }}
+ · completed {{ offer.completed_at }} · expires {{ offer.expires_at }}</p>
+<ol>
+{%- for step in offer.events %}
+<li>{{ step.name }}: {{ step.status }}, {{ step.user_reward }} coins,
+completed {{ step.completed_at }}, credited {{ step.credited_at }},
+reversed {{ step.reversed_at }} {{ step.reason }}</li>
+{%- endfor %}
+</ol></li>
+{%- endfor %}
+</ol></body></html>"""
+
+
+def baseline_app(base_url: str) -> Flask:
+    """The plain page: fetch the same JSON with requests, ``json.loads``, a plain Jinja list."""
+    app = Flask("bench_baseline")
+    session = requests.Session()
+
+    @app.get("/offers/<user_id>")
+    def offers(user_id: str) -> str:
+        response = session.get(
+            f"{base_url}/api/v1/users/{user_id}/getprogress",
+            params={"limit": 500, "offset": 0},
+            headers={"X-API-Key": FAKE_API_KEY},
+            timeout=30,
+        )
+        payload = json.loads(response.content)
+        raw = payload["offers"]
+        counts: dict[int, int] = {}
+        for offer in raw:
+            counts[offer.get("reward_status")] = counts.get(offer.get("reward_status"), 0) + 1
+        for offer in raw:
+            offer.setdefault("offer_id", offer.get("cid") or offer.get("id"))
+        return render_template_string(
+            _BASELINE_TEMPLATE,
+            user_id=user_id,
+            total=payload["total"],
+            counts=counts,
+            offers=raw[:SHOWN_OFFERS],
+        )
+
+    return app
+
+
+def naive_fetch_all(base_url: str, user_id: str, page_size: int = 100) -> list[Any]:
+    """A naive walk: RevU's default page size, a new connection per call, one after another."""
+    offers: list[Any] = []
+    offset = 0
+    while True:
+        response = requests.get(
+            f"{base_url}/api/v1/users/{user_id}/getprogress",
+            params={"limit": page_size, "offset": offset},
+            headers={"X-API-Key": FAKE_API_KEY, "Connection": "close"},
+            timeout=30,
+        )
+        payload = json.loads(response.content)
+        offers.extend(payload["offers"])
+        offset += page_size
+        if offset >= payload["total"]:
+            return offers
+
+
+@contextlib.contextmanager
+def fake_in_process(latency: float = 0.0) -> Iterator[str]:
+    """Run the fake RevU (with the heavy member's data) in a child process; yield its URL."""
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--latency", str(latency)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert child.stdout is not None
+        url = child.stdout.readline().strip()
+        if not url.startswith("http://127.0.0.1:"):
+            raise SystemExit("the fake RevU did not start")
+        yield url
+    finally:
+        child.terminate()
+        child.wait(timeout=10)
+
+
+def upstream_stats(base_url: str) -> tuple[int, int]:
+    """``(requests, TCP connections)`` the fake has seen so far."""
+    stats = requests.get(
+        f"{base_url}/_fake/stats", headers={"X-API-Key": FAKE_API_KEY}, timeout=10
+    ).json()
+    return int(stats["requests"]), int(stats["connections"])
+
+
+def _serve() -> None:
+    parser = argparse.ArgumentParser(description="the benchmarks' fake RevU")
+    parser.add_argument("--latency", type=float, default=0.0)
+    args = parser.parse_args()
+    fake = FakeRevU(latency=args.latency)
+    fake.set_offers(HEAVY_USER, heavy_offers(fake.now))
+    server = FakeServer(fake, "127.0.0.1", 0)
+    print(server.url, flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    _serve()
