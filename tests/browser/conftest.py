@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -32,6 +33,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from demo_app import create_app, revu
 from demo_app.accounts import find_user
 from revu_widgets.fake import FakeRevU
+from revu_widgets.fake.app import IMAGES_PREFIX
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -45,8 +47,6 @@ CHROMIUM_ARGS = [
 SUPPORT_TOKEN = "browser-test-support-token-0123"
 #: Playwright's wait for anything on a loopback page; generous for a loaded 2-core CI box.
 DEFAULT_TIMEOUT_MS = 8_000
-#: Where the fake's offer images live; the tests answer them locally.
-OFFER_IMAGES = "https://cdn.revu.example/"
 
 
 def chromium_path() -> str:
@@ -65,6 +65,26 @@ class LiveSite:
     def __call__(self, path: str) -> str:
         """The absolute URL of ``path`` on the site."""
         return self.url + path
+
+
+def _closing_responses(app: Any) -> Any:
+    """``app``, with each response body closed even when the browser hangs up mid-answer.
+
+    werkzeug's development server skips ``close()`` when the connection was reset (the browser
+    moved on while a file was being sent), and the open file then surfaces as a
+    ``ResourceWarning`` in some later test.
+    """
+
+    def closing_app(environ: Any, start_response: Any) -> Iterator[bytes]:
+        body = app(environ, start_response)
+        try:
+            yield from body
+        finally:
+            close = getattr(body, "close", None)
+            if close is not None:
+                close()
+
+    return closing_app
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -93,7 +113,9 @@ def live_site() -> Iterator[LiveSite]:
     with app.app_context():
         fake = revu.fake
     assert fake is not None, "REVU_USE_FAKE did not start the embedded fake RevU"
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_QuietHandler)
+    server = make_server(
+        "127.0.0.1", 0, _closing_responses(app), threaded=True, request_handler=_QuietHandler
+    )
     thread = threading.Thread(target=server.serve_forever, name="live-site", daemon=True)
     thread.start()
     try:
@@ -138,32 +160,13 @@ def browser() -> Iterator[Browser]:
 
 # -- requests that would leave the machine ----------------------------------------------------
 
-_PLACEHOLDER_COLOURS = ("#2f6f4f", "#8a4b08", "#1d4ed8", "#7c3aed", "#b91c1c", "#0f766e")
 
-
-def placeholder_image(url: str) -> bytes:
-    """A small square SVG standing in for an offer's image, its colour fixed by the URL."""
-    colour = _PLACEHOLDER_COLOURS[sum(url.encode()) % len(_PLACEHOLDER_COLOURS)]
-    return (
-        '<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">'
-        f'<rect width="64" height="64" rx="12" fill="{colour}"/>'
-        '<circle cx="32" cy="26" r="10" fill="#fff" fill-opacity=".85"/>'
-        '<rect x="14" y="42" width="36" height="8" rx="4" fill="#fff" fill-opacity=".85"/>'
-        "</svg>"
-    ).encode()
-
-
-def _answer_offer_images(route: Route) -> None:
-    if route.request.url.startswith(OFFER_IMAGES):
-        route.fulfill(
-            status=200, content_type="image/svg+xml", body=placeholder_image(route.request.url)
-        )
-    else:
-        route.abort("blockedbyclient")
+def _off_machine(url: str) -> bool:
+    return urlsplit(url).hostname not in ("127.0.0.1", "localhost")
 
 
 def _offline(route: Route) -> None:
-    # As if the image host were unreachable: the pages must cope with that.
+    # As if the host were unreachable (an offer image on a CDN): the pages must cope with that.
     route.abort("internetdisconnected")
 
 
@@ -172,20 +175,17 @@ ContextFactory = Callable[..., BrowserContext]
 
 @pytest.fixture
 def make_context(browser: Browser, site: LiveSite) -> Iterator[ContextFactory]:
-    """Open browser contexts for this test (closed at its end).
+    """Open browser contexts for this test (closed at its end); options go to ``new_context``.
 
-    ``offer_images=True`` answers offer images with local placeholders (for screenshots);
-    otherwise they fail like an unreachable host. Other options go to ``new_context``.
+    Requests for anything but loopback fail as if offline: the site and the fake RevU (which
+    draws its offers' images) are all a test may reach.
     """
     opened: list[BrowserContext] = []
 
-    def factory(*, offer_images: bool = False, **options: Any) -> BrowserContext:
+    def factory(**options: Any) -> BrowserContext:
         context = browser.new_context(**options)
         context.set_default_timeout(DEFAULT_TIMEOUT_MS)
-        context.route(
-            lambda url: not url.startswith(site.url + "/"),
-            _answer_offer_images if offer_images else _offline,
-        )
+        context.route(_off_machine, _offline)
         opened.append(context)
         return context
 
@@ -213,10 +213,13 @@ def page(context: BrowserContext) -> Page:
 class PageProblems:
     """Console errors, uncaught exceptions and failed requests seen on a page.
 
-    Offer images are left out: they come from the offer's own host, which may be down.
+    Offer images are left out: they come from the offer's own host, which may be down. Any other
+    image, script or stylesheet of the site that fails counts.
     """
 
     problems: list[str] = field(default_factory=list)
+    #: ``(status, url)`` of pages that answer with an error status on purpose (a 404 page).
+    allowed: set[tuple[int, str]] = field(default_factory=set)
 
     def watch(self, page: Page) -> PageProblems:
         """Start listening on ``page``."""
@@ -226,19 +229,47 @@ class PageProblems:
         page.on("response", self._response)
         return self
 
+    def allow(self, status: int, url: str) -> None:
+        """``url`` answers ``status`` on purpose: neither the response nor its log line counts."""
+        self.allowed.add((status, url))
+
+    def unexpected(self) -> list[str]:
+        """What was seen, less what :meth:`allow` expected."""
+        return [
+            line
+            for line in self.problems
+            if not any(
+                line == f"HTTP {status}: {url}"
+                or (
+                    line.startswith("console: ")
+                    and line.endswith(f"({url})")
+                    and str(status) in line
+                )
+                for status, url in self.allowed
+            )
+        ]
+
     def _console(self, message: Any) -> None:
-        # Chromium also logs each failed load; an offer image's is expected when offline.
+        # Chromium also logs each failed load; an offer image's may fail, as above.
         source = str(message.location.get("url", ""))
-        if message.type == "error" and not source.startswith(OFFER_IMAGES):
+        if message.type == "error" and not (
+            message.text.startswith("Failed to load resource") and is_offer_image(source)
+        ):
             self.problems.append(f"console: {message.text} ({source})")
 
     def _failed(self, request: Request) -> None:
-        if request.resource_type != "image":
+        # ERR_ABORTED is a load the browser itself cancelled because the page moved on.
+        if not is_offer_image(request.url) and request.failure != "net::ERR_ABORTED":
             self.problems.append(f"failed: {request.url} ({request.failure})")
 
     def _response(self, response: Response) -> None:
-        if response.status >= 400 and response.request.resource_type != "image":
+        if response.status >= 400 and not is_offer_image(response.url):
             self.problems.append(f"HTTP {response.status}: {response.url}")
+
+
+def is_offer_image(url: str) -> bool:
+    """An offer's own image: on the offer's host, or drawn by the fake RevU for its data."""
+    return _off_machine(url) or urlsplit(url).path.startswith(IMAGES_PREFIX)
 
 
 def sign_in(page: Page, site: LiveSite, user_id: str) -> None:
@@ -258,6 +289,58 @@ def offers_by_state(page: Page, site: LiveSite) -> dict[str, list[int]]:
     for offer in response.json()["offers"]:
         states.setdefault(offer["state"], []).append(offer["offer_id"])
     return states
+
+
+# -- every page, as the people who see it ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One page on a tour of the site: what it is, where, and the status it answers with."""
+
+    label: str
+    path: str
+    status: int = 200
+
+
+#: Who takes the tour: between them they see every kit page, error pages and the support desk.
+TOUR_MEMBERS = ("alex-42", "new-sam", "heavy-jo", "banned-pat", "staff-kim")
+
+
+def tour(page: Page, site: LiveSite, user_id: str) -> list[Stop]:
+    """The pages ``user_id`` can reach (``page`` is signed in as them)."""
+    if user_id == "banned-pat":
+        return [
+            Stop("dashboard, banned", "/dashboard", 403),
+            Stop("history, banned (403)", "/rewards/", 403),
+        ]
+    if user_id == "staff-kim":
+        return [
+            Stop("support search", "/rewards/support/"),
+            Stop("support member", "/rewards/support/users/alex-42"),
+            Stop("support member, nothing yet", "/rewards/support/users/new-sam"),
+            Stop("support member, pending tab", "/rewards/support/users/alex-42?status=pending"),
+        ]
+    if user_id in ("new-sam", "heavy-jo"):
+        return [Stop("dashboard", "/dashboard"), Stop("history", "/rewards/")]
+    stops = [Stop("home", "/"), Stop("dashboard", "/dashboard"), Stop("history", "/rewards/")]
+    stops += [
+        Stop(f"history, {tab} tab", f"/rewards/?status={tab}")
+        for tab in ("in_progress", "pending", "credited", "reversed")
+    ]
+    stops += [
+        Stop(f"offer, {state}", f"/rewards/offers/{ids[0]}")
+        for state, ids in sorted(offers_by_state(page, site).items())
+    ]
+    stops.append(Stop("offer not found (404)", "/rewards/offers/999999", 404))
+    return stops
+
+
+def visit(page: Page, site: LiveSite, stop: Stop) -> None:
+    """Open ``stop`` and check it answered as expected."""
+    response = page.goto(site(stop.path))
+    assert response is not None, stop
+    assert response.status == stop.status, stop
 
 
 # -- a fixed moment: the same pages on every run ------------------------------------------
