@@ -9,6 +9,7 @@ fail as if offline, everything else is refused.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import threading
 from collections.abc import Callable, Iterator
@@ -380,8 +381,10 @@ def frozen_clock(site: LiveSite) -> Iterator[None]:
     with pytest.MonkeyPatch.context() as patch:
         for module in modules:
             patch.setattr(module, "datetime", _FixedDateTime)
-        # Data generated before the patch is relative to today; start over from the fixed day.
+        # Data generated before the patch is relative to today; start over from the fixed day,
+        # and number RevU support references from the start as a fresh fake does.
         site.fake.reset()
+        patch.setattr(site.fake, "_support_ids", itertools.count(918273645))
         try:
             yield
         finally:
