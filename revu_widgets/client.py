@@ -19,8 +19,9 @@ import random
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -75,6 +76,8 @@ MAX_PAGE_SIZE: Final = 500
 PAGE_FETCH_WORKERS: Final = 4
 #: Connections kept per host in each thread's pool (sized for threaded WSGI servers).
 POOL_MAXSIZE: Final = 32
+#: Histories whose last known length is remembered, so their pages can be fetched at once.
+KNOWN_TOTALS: Final = 2048
 
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE: Final = 0.2
@@ -213,6 +216,7 @@ class RevUClient:
         self._pid = os.getpid()
         self._holders: weakref.WeakSet[_ThreadSession] = weakref.WeakSet()
         self._pool: ThreadPoolExecutor | None = None
+        self._known_totals = _RecentTotals(KNOWN_TOTALS)
 
     def __repr__(self) -> str:
         return (
@@ -269,7 +273,9 @@ class RevUClient:
     ) -> UserProgress:
         """Every offer of the user, across pages, in history order, with a summary.
 
-        Fetches the first page, then the remaining ones concurrently; offers are
+        Fetches the first page, then the remaining ones concurrently; when an earlier walk of
+        the same history (in this process) said how long it is, every page is asked for at
+        once, in one round trip. Offers are
         de-duplicated by id (pages can shift while they are walked) and sorted by
         :func:`~revu_widgets.models.activity_sort_key`. At most ``max_pages`` pages are read;
         ``truncated`` says when that cap stopped the walk. The whole walk shares one
@@ -285,15 +291,34 @@ class RevUClient:
             "country": country,
         }
         first_query = self._build_query(user_id, limit=page_size, offset=0, **common)
-        first = self._fetch(first_query, deadline_at)
-
         limit = first_query.limit
-        reachable = min(first.total, max_pages * limit)
-        offsets = list(range(limit, reachable, limit))
-        pages = [first]
-        if offsets:
-            queries = [self._build_query(user_id, limit=limit, offset=o, **common) for o in offsets]
-            pages.extend(self._fetch_concurrently(queries, deadline_at))
+        cap = max_pages * limit
+        hint_key = (first_query.path, first_query.params)
+
+        def query_at(offset: int) -> _Query:
+            return self._build_query(user_id, limit=limit, offset=offset, **common)
+
+        # A long history is asked for all at once when the last walk said how long it is:
+        # one round trip instead of two. The first page's total still decides what is kept.
+        guessed = self._known_totals.get(hint_key)
+        early = list(range(limit, min(guessed, cap), limit)) if guessed else []
+        started = self._submit([query_at(o) for o in early], deadline_at)
+        try:
+            first = self._fetch(first_query, deadline_at)
+        except BaseException:
+            for future in started:
+                future.cancel()
+            raise
+        self._known_totals.put(hint_key, first.total)
+
+        reachable = min(first.total, cap)
+        needed = [f for o, f in zip(early, started, strict=True) if o < reachable]
+        for offset, future in zip(early, started, strict=True):
+            if offset >= reachable:
+                future.cancel()  # the history got shorter: that page is not wanted
+        asked = set(early)
+        later = [query_at(o) for o in range(limit, reachable, limit) if o not in asked]
+        pages = [first, *self._gather(needed + self._submit(later, deadline_at))]
 
         seen: set[int] = set()
         offers: list[Offer] = []
@@ -422,9 +447,18 @@ class RevUClient:
                 )
             return self._pool
 
-    def _fetch_concurrently(self, queries: list[_Query], deadline_at: float) -> list[ProgressPage]:
+    def _submit(self, queries: list[_Query], deadline_at: float) -> list[Future[ProgressPage]]:
+        """Start fetching ``queries`` on the page threads."""
+        if not queries:
+            return []
         pool = self._executor()
-        futures = [pool.submit(self._fetch, q, deadline_at) for q in queries]
+        return [pool.submit(self._fetch, q, deadline_at) for q in queries]
+
+    @staticmethod
+    def _gather(futures: list[Future[ProgressPage]]) -> list[ProgressPage]:
+        """The pages in order; the first failure cancels what has not started and is raised."""
+        if not futures:
+            return []
         done, pending = wait(futures, return_when=FIRST_EXCEPTION)
         for future in pending:
             future.cancel()
@@ -432,6 +466,9 @@ class RevUClient:
             if future in done and (error := future.exception()) is not None:
                 raise error
         return [future.result() for future in futures]
+
+    def _fetch_concurrently(self, queries: list[_Query], deadline_at: float) -> list[ProgressPage]:
+        return self._gather(self._submit(queries, deadline_at))
 
     def _fetch(self, query: _Query, deadline_at: float) -> ProgressPage:
         started = time.monotonic()
@@ -599,6 +636,32 @@ class RevUClient:
             (time.monotonic() - started) * 1000,
             attempt,
         )
+
+
+class _RecentTotals:
+    """The ``total`` of the most recent walks, least recently used forgotten first.
+
+    Only counts are kept, never offers: every walk still fetches every page fresh.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._totals: OrderedDict[tuple[str, tuple[tuple[str, str], ...]], int] = OrderedDict()
+
+    def get(self, key: tuple[str, tuple[tuple[str, str], ...]]) -> int | None:
+        with self._lock:
+            total = self._totals.get(key)
+            if total is not None:
+                self._totals.move_to_end(key)
+            return total
+
+    def put(self, key: tuple[str, tuple[tuple[str, str], ...]], total: int) -> None:
+        with self._lock:
+            self._totals[key] = total
+            self._totals.move_to_end(key)
+            while len(self._totals) > self._size:
+                self._totals.popitem(last=False)
 
 
 class _ThreadSession:
