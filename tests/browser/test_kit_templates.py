@@ -1,14 +1,13 @@
-"""The kit's pages in a real browser: live refresh, Copy button, accessibility, small screens.
+"""The kit's templates in a real browser: live refresh, Copy button, accessibility, small screens.
 
 A small Flask app on loopback renders the kit's own templates under a strict CSP (nonce'd
-script and stylesheet only), and Debian's Chromium drives them through Playwright.
+script and stylesheet only), with upstream answers the tests set step by step; the session's
+Chromium (see ``conftest.py``) drives them through Playwright.
 """
 
 from __future__ import annotations
 
-import os
 import secrets
-import shutil
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -18,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from axe_playwright_python.sync_playwright import Axe
 from flask import Blueprint, Flask, Response, g, jsonify, render_template
 from jinja2 import FileSystemLoader
 from werkzeug.serving import make_server
@@ -34,9 +34,8 @@ from revu_widgets.models import (
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-CHROMIUM = os.environ.get("REVU_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def offer_with(second: StepStatus, third: StepStatus = StepStatus.NOT_STARTED) -> Offer:
@@ -172,22 +171,13 @@ def base_url(upstream: Upstream) -> Iterator[str]:
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
+    server.server_close()
     thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed (set REVU_CHROMIUM)")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture
 def page(browser: Any) -> Iterator[Any]:
+    """A tab on a clock the test moves by hand, collecting console errors in ``page.errors``."""
     context = browser.new_context()
     page = context.new_page()
     page.errors = []
@@ -327,12 +317,11 @@ def test_pages_work_without_javascript(browser: Any, base_url: str) -> None:
 def test_pages_pass_axe_in_light_and_dark(
     browser: Any, base_url: str, scheme: str, path: str
 ) -> None:
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
     context = browser.new_context(color_scheme=scheme, bypass_csp=True)
     page = context.new_page()
     try:
         page.goto(base_url + path)
-        results = axe_module.Axe().run(page)
+        results = Axe().run(page)
         assert results.violations_count == 0, results.generate_snapshot()
     finally:
         context.close()
