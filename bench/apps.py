@@ -28,10 +28,8 @@ from typing import Any
 import requests
 from flask import Flask, render_template_string, request
 
-from revu_widgets import RevUWidgets
-from revu_widgets.fake import FAKE_API_KEY, FakeRevU
-from revu_widgets.fake.data import generate_offers
-from revu_widgets.fake.server import FakeServer
+# revu_widgets is imported only where it is used, so that the baseline's worker in
+# bench_memory.py does not carry the kit's modules.
 
 #: The member whose 500 offers x 5 steps make the heaviest page.
 HEAVY_USER = "bench-500x5"
@@ -48,6 +46,13 @@ STEPS = 5
 SHOWN_OFFERS = 100
 
 
+def fake_key() -> str:
+    """The key the fake RevU accepts."""
+    from revu_widgets.fake import FAKE_API_KEY
+
+    return FAKE_API_KEY
+
+
 def heavy_offers(now: datetime) -> list[dict[str, Any]]:
     """500 raw offers x 5 steps, from the fake's heavy member, relative to ``now``.
 
@@ -55,6 +60,8 @@ def heavy_offers(now: datetime) -> list[dict[str, Any]]:
     cloned from their last one, a few hours earlier each, so every time on the page is distinct
     (as in real data) and formatting cannot be served from a handful of repeated values.
     """
+    from revu_widgets.fake.data import generate_offers
+
     offers = generate_offers(PAGED_USER, now)[:OFFERS]
     for number, offer in enumerate(offers):
         events: list[dict[str, Any]] = offer.get("events") or []
@@ -79,12 +86,14 @@ def kit_app(base_url: str) -> Flask:
     app = Flask("bench_kit")
     app.config.update(
         SECRET_KEY="bench",
-        REVU_API_KEY=FAKE_API_KEY,
+        REVU_API_KEY=fake_key(),
         REVU_BASE_URL=base_url,
         REVU_MAX_RETRIES=0,
         REVU_TIMEOUT=(5.0, 30.0),
         REVU_DEADLINE=60.0,
     )
+    from revu_widgets import RevUWidgets
+
     revu = RevUWidgets(app)
 
     @revu.user_id_loader
@@ -120,7 +129,7 @@ reversed {{ step.reversed_at }} {{ step.reason }}</li>
 </ol></body></html>"""
 
 
-def baseline_app(base_url: str) -> Flask:
+def baseline_app(base_url: str, api_key: str) -> Flask:
     """The plain page: fetch the same JSON with requests, ``json.loads``, a plain Jinja list."""
     app = Flask("bench_baseline")
     session = requests.Session()
@@ -130,7 +139,7 @@ def baseline_app(base_url: str) -> Flask:
         response = session.get(
             f"{base_url}/api/v1/users/{user_id}/getprogress",
             params={"limit": 500, "offset": 0},
-            headers={"X-API-Key": FAKE_API_KEY},
+            headers={"X-API-Key": api_key},
             timeout=30,
         )
         payload = json.loads(response.content)
@@ -159,7 +168,7 @@ def naive_fetch_all(base_url: str, user_id: str, page_size: int = 100) -> list[A
         response = requests.get(
             f"{base_url}/api/v1/users/{user_id}/getprogress",
             params={"limit": page_size, "offset": offset},
-            headers={"X-API-Key": FAKE_API_KEY, "Connection": "close"},
+            headers={"X-API-Key": fake_key(), "Connection": "close"},
             timeout=30,
         )
         payload = json.loads(response.content)
@@ -191,7 +200,7 @@ def fake_in_process(latency: float = 0.0) -> Iterator[str]:
 def upstream_stats(base_url: str) -> tuple[int, int]:
     """``(requests, TCP connections)`` the fake has seen so far."""
     stats = requests.get(
-        f"{base_url}/_fake/stats", headers={"X-API-Key": FAKE_API_KEY}, timeout=10
+        f"{base_url}/_fake/stats", headers={"X-API-Key": fake_key()}, timeout=10
     ).json()
     return int(stats["requests"]), int(stats["connections"])
 
@@ -200,6 +209,9 @@ def _serve() -> None:
     parser = argparse.ArgumentParser(description="the benchmarks' fake RevU")
     parser.add_argument("--latency", type=float, default=0.0)
     args = parser.parse_args()
+    from revu_widgets.fake import FakeRevU
+    from revu_widgets.fake.server import FakeServer
+
     fake = FakeRevU(latency=args.latency)
     fake.set_offers(HEAVY_USER, heavy_offers(fake.now))
     server = FakeServer(fake, "127.0.0.1", 0)

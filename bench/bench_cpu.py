@@ -21,7 +21,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from apps import HEAVY_USER, SHOWN_OFFERS, baseline_app, fake_in_process, kit_app
+from apps import HEAVY_USER, SHOWN_OFFERS, baseline_app, fake_in_process, fake_key, kit_app
 from flask.testing import FlaskClient
 
 #: The target: the kit's heaviest page in at most this many times the baseline's time.
@@ -47,7 +47,7 @@ def main() -> None:
 
     with fake_in_process() as base_url:
         kit = kit_app(base_url).test_client()
-        plain = baseline_app(base_url).test_client()
+        plain = baseline_app(base_url, fake_key()).test_client()
         kit_url = f"/rewards/support/users/{HEAVY_USER}"
         plain_url = f"/offers/{HEAVY_USER}"
         headers = {"X-Bench-User": "staff-1"}
