@@ -652,8 +652,11 @@ def http_error_text(status: int) -> tuple[str, str]:
     )
 
 
-def error_text(exc: RevUError) -> tuple[str, str]:
-    """``(title, message)`` a visitor can act on; upstream details stay in the server log."""
+def error_text(exc: RevUError, *, for_staff: bool = False) -> tuple[str, str]:
+    """``(title, message)`` a visitor can act on; upstream details stay in the server log.
+
+    ``for_staff`` words the answer for a support agent looking a member up, where it differs.
+    """
     # Only messages written for visitors are shown as they are; upstream failures get fixed
     # wording, because their messages are for the developer and may name RevU internals.
     if isinstance(exc, InvalidRequestError | OfferNotFoundError):
@@ -665,6 +668,18 @@ def error_text(exc: RevUError) -> tuple[str, str]:
         return title, exc.message
     if isinstance(exc, NotSignedInError):
         return gettext("Please sign in"), gettext("Sign in to see your offers.")
+    if isinstance(exc, BannedError) and for_staff:
+        reason = (
+            gettext("their IP address is banned")
+            if exc.reason == "IP_BANNED"
+            else gettext("the member is banned")
+        )
+        return gettext("This member is banned by RevU"), gettext(
+            "RevU refuses offers for this member: %(reason)s (%(code)s). The member sees a "
+            "'not available' page. To ask RevU to review the ban, quote the reference below.",
+            reason=reason,
+            code=exc.reason,
+        )
     if isinstance(exc, BannedError):
         return gettext("Offers are not available"), gettext(
             "Offers are not available for your account or network. "

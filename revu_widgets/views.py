@@ -293,7 +293,9 @@ def _error_response(exc: RevUError | HTTPException) -> BaseResponse:
         retry_after = None
     else:
         status = exc.http_status
-        title, message = presentation.error_text(exc)
+        title, message = presentation.error_text(
+            exc, for_staff=str(request.endpoint).startswith("revu_widgets.support")
+        )
         code = exc.code
         reference = exc.reference or request_id
         retry_after = getattr(exc, "retry_after", None)

@@ -389,3 +389,20 @@ def test_the_api_key_never_reaches_pages_or_logs(
         assert FAKE_API_KEY not in page.get_data(as_text=True)
         assert FAKE_API_KEY not in str(page.headers)
     assert FAKE_API_KEY not in caplog.text
+
+
+def test_looking_up_a_banned_member_tells_staff_it_is_a_ban(staff: FlaskClient) -> None:
+    response = staff.get("/rewards/support/users/banned-pat")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 403
+    assert "This member is banned by RevU" in html
+    assert "USER_BANNED" in html
+    assert "not available for your account" not in html
+
+
+def test_a_banned_member_still_sees_the_member_wording(app: Flask) -> None:
+    client = app.test_client()
+    client.environ_base["HTTP_X_TEST_USER"] = "banned-pat"
+    html = client.get("/rewards/").get_data(as_text=True)
+    assert "not available for your account" in html
+    assert "banned by RevU" not in html
