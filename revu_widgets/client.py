@@ -799,6 +799,12 @@ def _status_error(status: int, body: bytes, retry_after: float | None) -> Upstre
             retry_after=retry_after,
             reference=reference,
         )
+    if status == 504:
+        # RevU's own gateway gave up waiting: a timeout, answered as one (504).
+        return UpstreamTimeoutError(
+            "RevU's gateway timed out (HTTP 504). Try again in a minute.",
+            reference=reference,
+        )
     if status >= 500:
         return UpstreamUnavailableError(
             f"RevU is having trouble (HTTP {status}). Try again in a minute.",
