@@ -583,7 +583,8 @@ class StepSchema(_LeanSchema):
     reason = _Text(max_length=MAX_LONG_TEXT_LENGTH)
 
     def _build(self, data: dict[str, Any]) -> Step:
-        status, label = data["status"]
+        # A null status is RevU's "not done yet", like the empty word.
+        status, label = data.get("status") or (StepStatus.NOT_STARTED, "")
         return Step(
             name=data.get("name") or "",
             status=status,

@@ -189,6 +189,12 @@ def test_missing_step_status_means_not_started() -> None:
     assert step.status is StepStatus.NOT_STARTED
 
 
+def test_null_step_status_means_not_started() -> None:
+    step = parse_offer(offer(events=[{"name": "Go", "status": None}])).steps[0]
+    assert step.status is StepStatus.NOT_STARTED
+    assert step.status_label == ""
+
+
 @pytest.mark.parametrize(
     ("code", "expected"),
     [
