@@ -48,3 +48,11 @@ def test_published_matrix_is_generated_from_the_tested_table() -> None:
         "docs/fault-matrix.md is stale: run python -m tests.reliability.matrix "
         "--write docs/fault-matrix.md"
     )
+
+
+def test_readme_shows_the_tested_matrix() -> None:
+    readme = (DOC.parents[1] / "README.md").read_text(encoding="utf-8")
+    table = [line for line in document().splitlines() if line.startswith("|")]
+    assert table
+    missing = [line for line in table if line not in readme.splitlines()]
+    assert not missing, f"README.md's fault matrix differs from the tested table: {missing[:3]}"
