@@ -26,7 +26,7 @@ from .errors import (
     RateLimitedError,
     RevUError,
 )
-from .models import RewardStatus, SkippedOffer
+from .models import Offer, RewardStatus, SkippedOffer
 from .support import register_support_views
 
 if TYPE_CHECKING:
@@ -198,7 +198,7 @@ def create_blueprint(
     return bp
 
 
-def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Any, str | None]:
+def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offer, str | None]:
     page = widgets.client.get_progress(user_id, offer_id=offer_id, limit=1)
     _report_skipped(page.skipped)
     offer = next((o for o in page.offers if o.offer_id == offer_id), None)
