@@ -1,9 +1,9 @@
 """The demo site served on loopback, and Debian's Chromium to drive it.
 
-One threaded werkzeug server runs ``demo_app.create_app`` on the embedded fake RevU for the whole
-session; each test gets the fake's generated data afresh and its own browser context. Requests
-to anything but the live server never leave the machine: offer images are answered locally or
-fail as if offline, everything else is refused.
+One threaded werkzeug server runs ``demo_app.create_app`` on the embedded fake RevU for this
+package's tests; each test gets the fake's generated data afresh and its own browser context.
+Requests for anything but loopback (the site, and the fake RevU drawing its offers' images)
+fail as if offline.
 """
 
 from __future__ import annotations
@@ -94,7 +94,7 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_site() -> Iterator[LiveSite]:
     """The demo app on the embedded fake, served by a threaded werkzeug server on 127.0.0.1."""
     with pytest.MonkeyPatch.context() as env:
@@ -137,11 +137,13 @@ def site(live_site: LiveSite) -> LiveSite:
     return live_site
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium (or ``$REVU_CHROMIUM``), headless, for the whole session.
+    """Debian's Chromium (or ``$REVU_CHROMIUM``), headless, shared by this package's tests.
 
-    A missing browser fails the tests: they are part of the suite, not an optional extra.
+    A missing browser fails the tests: they are part of the suite, not an optional extra. It
+    closes with the package, because Playwright's sync API allows one driver at a time and other
+    test modules start their own.
     """
     path = chromium_path()
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):

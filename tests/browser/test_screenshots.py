@@ -33,8 +33,14 @@ def richest_offer_in_progress(page: Page, site: LiveSite) -> int:
 
 
 def settle(page: Page) -> None:
-    """Wait for images, and show the fake's address without its per-run port."""
+    """Wait for the images on screen, and show the fake's address without its per-run port."""
     page.wait_for_load_state("load")
+    # Offer images load lazily, after the load event: wait for those the screenshot shows.
+    page.wait_for_function(
+        """() => Array.from(document.images)
+             .filter(i => i.getBoundingClientRect().top < innerHeight)
+             .every(i => i.complete && i.naturalWidth > 0)"""
+    )
     page.evaluate(
         """() => document.querySelectorAll('.upstream-url').forEach(
              e => { e.textContent = e.textContent.replace(/:\\d+/, ':8765'); })"""
