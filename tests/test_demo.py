@@ -6,18 +6,14 @@ and the kit talks to it over HTTP. Pages are driven with Flask's test client, fo
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import socket
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from werkzeug.serving import make_server
 
 from demo_app import create_app, revu
 from demo_app.accounts import DEMO_USERS
@@ -410,92 +406,3 @@ def test_the_fakes_api_key_never_reaches_a_page(client: FlaskClient) -> None:
     sign_in(client, "staff-kim")
     for path in ("/", "/dashboard", "/rewards/", "/rewards/api/progress", "/rewards/support/"):
         assert FAKE_API_KEY not in client.get(path).get_data(as_text=True), path
-
-
-# -- in a real browser ------------------------------------------------------------------------
-
-CHROMIUM = os.environ.get("REVU_CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def base_url(app: Flask) -> Iterator[str]:
-    """The demo served on loopback by a threaded werkzeug server, as ``flask run`` would."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM)
-        yield chromium
-        chromium.close()
-
-
-def browser_sign_in(page: Any, base_url: str, name: str) -> None:
-    page.goto(base_url + "/sign-in")
-    page.get_by_role("button", name=f"Be {name}").click()
-    page.wait_for_url(base_url + "/dashboard")
-
-
-@pytest.mark.browser
-def test_simulate_progress_updates_the_open_offer_page_live(
-    browser: Any, base_url: str, client: FlaskClient
-) -> None:
-    sign_in(client, "alex-42")
-    offer_id = first_offer_id(client, "in_progress")
-    context = browser.new_context()
-    try:
-        page = context.new_page()
-        browser_sign_in(page, base_url, "Alex")
-        page.goto(f"{base_url}/rewards/offers/{offer_id}")
-        live = "[data-revu-live] .revu-progress__text, [data-revu-live] .revu-badge"
-        read_live = f"Array.from(document.querySelectorAll({live!r}), e => e.textContent).join('|')"
-        before = page.evaluate(read_live)
-        # Survives only if the page is never reloaded.
-        page.evaluate("window.stillTheSamePage = true")
-        page.get_by_role("button", name="Simulate progress").click()
-        page.wait_for_function(f"before => ({read_live}) !== before", arg=before, timeout=15_000)
-        assert page.evaluate("window.stillTheSamePage") is True
-        assert "moved one step on" in page.locator("[data-demo-status]").text_content()
-    finally:
-        context.close()
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_demo_pages_pass_axe_and_fit_320_px(
-    browser: Any, base_url: str, client: FlaskClient, scheme: str
-) -> None:
-    axe_module = pytest.importorskip("axe_playwright_python.sync_playwright")
-    sign_in(client, "staff-kim")
-    offer_id = first_offer_id(client, "pending")
-    context = browser.new_context(
-        color_scheme=scheme, viewport={"width": 320, "height": 640}, bypass_csp=True
-    )
-    try:
-        page = context.new_page()
-        page.goto(base_url + "/")
-        results = axe_module.Axe().run(page)
-        assert results.violations_count == 0, results.generate_snapshot()
-        browser_sign_in(page, base_url, "Kim")
-        for path in (
-            "/",
-            "/dashboard",
-            "/rewards/",
-            f"/rewards/offers/{offer_id}",
-            "/rewards/support/users/alex-42",
-        ):
-            page.goto(base_url + path)
-            results = axe_module.Axe().run(page)
-            assert results.violations_count == 0, (path, results.generate_snapshot())
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= 320, (path, width)
-    finally:
-        context.close()

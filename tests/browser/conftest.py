@@ -12,6 +12,7 @@ import contextlib
 import itertools
 import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -391,3 +392,17 @@ def frozen_clock(site: LiveSite) -> Iterator[None]:
             yield
         finally:
             site.fake.reset()
+
+
+def wait_for_js(page: Page, expression: str, *, timeout: float = DEFAULT_TIMEOUT_MS / 1000) -> None:
+    """Wait until ``expression`` is truthy in the page.
+
+    Playwright's ``wait_for_function`` re-evaluates its predicate with ``eval`` inside the page,
+    which the kit's CSP (rightly) forbids; ``page.evaluate`` runs through the debugging
+    protocol instead, so polling it from here works under any policy.
+    """
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"still false after {timeout:g} s: {expression}")
+        time.sleep(0.05)

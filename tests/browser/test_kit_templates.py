@@ -32,6 +32,8 @@ from revu_widgets.models import (
     UserProgress,
 )
 
+from .conftest import wait_for_js
+
 pytestmark = pytest.mark.browser
 
 REPO = Path(__file__).resolve().parents[2]
@@ -211,8 +213,8 @@ def test_live_refresh_updates_step_without_reload_and_announces(
     upstream.offer = offer_with(StepStatus.CREDITED, StepStatus.IN_PROGRESS)
     with page.expect_response(lambda r: "/api/offers/" in r.url):
         page.clock.run_for(2100)
-    page.wait_for_function(
-        "document.querySelector('[data-revu-step=\"1\"]').dataset.revuState === 'credited'"
+    wait_for_js(
+        page, "document.querySelector('[data-revu-step=\"1\"]').dataset.revuState === 'credited'"
     )
     page.clock.run_for(100)
 
@@ -244,7 +246,7 @@ def test_live_refresh_writes_hostile_text_as_text(
         ),
     )
     tick(page, upstream, 2100)
-    page.wait_for_function("document.querySelector('[data-revu-announce]').textContent !== ''")
+    wait_for_js(page, "document.querySelector('[data-revu-announce]').textContent !== ''")
     page.clock.run_for(100)
     status = page.locator('[data-revu-step="2"] [data-revu-field=status_label]')
     assert status.text_content() == "Unknown (<b>odd</b>)"
@@ -292,7 +294,7 @@ def test_copy_button_copies_claim_details(browser: Any, base_url: str) -> None:
         page.goto(f"{base_url}/rewards/offers/7")
         button = page.get_by_role("button", name="Copy")
         button.click()
-        page.wait_for_function("document.querySelector('.revu-copy').textContent === 'Copied'")
+        wait_for_js(page, "document.querySelector('.revu-copy').textContent === 'Copied'")
         copied = page.evaluate("navigator.clipboard.readText()")
         assert "Offer: 51001 — Dragon Realms" in copied
         assert "RevU support reference: 9182" in copied

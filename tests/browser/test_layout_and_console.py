@@ -9,14 +9,23 @@ from .conftest import TOUR_MEMBERS, ContextFactory, LiveSite, PageProblems, sign
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 812}
+#: The narrowest screen the kit supports.
+SMALL_PHONE = {"width": 320, "height": 640}
 
 
-@pytest.mark.parametrize("user_id", TOUR_MEMBERS)
+@pytest.mark.parametrize(
+    ("user_id", "screen"),
+    [
+        *((user_id, PHONE) for user_id in TOUR_MEMBERS),
+        ("alex-42", SMALL_PHONE),
+        ("staff-kim", SMALL_PHONE),
+    ],
+)
 def test_every_page_fits_a_phone_and_loads_cleanly(
-    make_context: ContextFactory, site: LiveSite, user_id: str
+    make_context: ContextFactory, site: LiveSite, user_id: str, screen: dict[str, int]
 ) -> None:
     # No bypass_csp: a script or style the pages' own policy refuses is an error too.
-    context = make_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    context = make_context(viewport=screen, is_mobile=True, has_touch=True)
     page = context.new_page()
     problems = PageProblems().watch(page)
     sign_in(page, site, user_id)
@@ -37,7 +46,7 @@ def test_every_page_fits_a_phone_and_loads_cleanly(
                 client,
             )
             too_wide[stop.label] = (scroll, client, culprits)
-    assert client <= PHONE["width"]
+    assert client <= screen["width"]
     assert too_wide == {}
     page.goto(site("/"))  # whatever the last page was still loading has finished
     assert problems.unexpected() == []

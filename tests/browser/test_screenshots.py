@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import ContextFactory, LiveSite, frozen_clock, sign_in
+from .conftest import ContextFactory, LiveSite, frozen_clock, sign_in, wait_for_js
 
 pytestmark = pytest.mark.browser
 
@@ -36,10 +36,11 @@ def settle(page: Page) -> None:
     """Wait for the images on screen, and show the fake's address without its per-run port."""
     page.wait_for_load_state("load")
     # Offer images load lazily, after the load event: wait for those the screenshot shows.
-    page.wait_for_function(
-        """() => Array.from(document.images)
+    wait_for_js(
+        page,
+        """Array.from(document.images)
              .filter(i => i.getBoundingClientRect().top < innerHeight)
-             .every(i => i.complete && i.naturalWidth > 0)"""
+             .every(i => i.complete && i.naturalWidth > 0)""",
     )
     page.evaluate(
         """() => document.querySelectorAll('.upstream-url').forEach(
