@@ -55,6 +55,7 @@ case "${1:-}" in
     shift
     setup_venv test
     ensure_chromium
+    export REVU_CHROMIUM="${REVU_CHROMIUM:-$(command -v chromium)}"
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/mypy"
