@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask, session
+from flask import Flask, request, session
 from flask.testing import FlaskClient
 
 from revu_widgets import RevUWidgets
@@ -16,17 +16,36 @@ from revu_widgets.fake.server import FakeServer
 pytest_plugins = ["revu_widgets.fake.pytest_plugin"]
 
 HostFactory = Callable[..., Flask]
+UserLoader = Callable[[], str | None]
+
+
+def session_user() -> str | None:
+    """The user ``sign_in`` put in the host's session."""
+    user: str | None = session.get("user")
+    return user
+
+
+def header_user() -> str | None:
+    """The user named by the request's ``X-Test-User`` header, for hosts without a session."""
+    return request.headers.get("X-Test-User")
 
 
 @pytest.fixture
 def make_host(fake_revu_server: FakeServer) -> HostFactory:
-    """Build a host site like a publisher's: its own session-based sign-in, the kit installed.
+    """Build a host site like a publisher's: its own sign-in, the kit installed.
 
-    The signed-in user is whatever ``sign_in`` put in the host's session; staff are users whose
-    id starts with ``staff-``.
+    The signed-in user is whatever ``sign_in`` put in the host's session, or what ``signed_in``
+    returns; staff are users whose id starts with ``staff-`` unless ``is_staff`` says otherwise.
+    Keyword config overrides the defaults, the upstream URL and key included.
     """
 
-    def factory(*, register_blueprint: bool = True, **config: Any) -> Flask:
+    def factory(
+        *,
+        register_blueprint: bool = True,
+        signed_in: UserLoader = session_user,
+        is_staff: Callable[[], bool] | None = None,
+        **config: Any,
+    ) -> Flask:
         app = Flask("host_site")
         app.config.update(
             TESTING=True,
@@ -39,15 +58,13 @@ def make_host(fake_revu_server: FakeServer) -> HostFactory:
         )
         app.config.update(config)
         revu = RevUWidgets(app, register_blueprint=register_blueprint)
-
-        @revu.user_id_loader
-        def current_user() -> str | None:
-            user: str | None = session.get("user")
-            return user
+        revu.user_id_loader(signed_in)
 
         @revu.support_access_loader
-        def is_staff() -> bool:
-            return str(session.get("user", "")).startswith("staff-")
+        def may_use_support() -> bool:
+            if is_staff is not None:
+                return is_staff()
+            return str(signed_in() or "").startswith("staff-")
 
         app.extensions["test_revu"] = revu
         return app

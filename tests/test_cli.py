@@ -6,84 +6,20 @@ import json
 import logging
 import re
 import socket
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskCliRunner
 
-from revu_widgets import RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY
 
-NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def known_offers() -> list[dict[str, Any]]:
-    """An in-progress offer (2 of 3 steps), an overdue pending one and a reversed one."""
-    return [
-        {
-            "offer_id": 51001,
-            "name": "Dragon Realms: reach level 25",
-            "reward_status": 1,
-            "in_progress": True,
-            "total_user_reward": 4200,
-            "updated_at": "2026-01-04T10:00:00Z",
-            "events": [
-                {"event_id": 1, "name": "Install", "user_reward": 50, "status": "credited"},
-                {"event_id": 2, "name": "Level 10", "user_reward": 600, "status": "credited"},
-                {"event_id": 3, "name": "Level 25", "user_reward": 3550, "status": ""},
-            ],
-        },
-        {
-            "offer_id": 51003,
-            "name": "StreamBox free trial",
-            "reward_status": 4,
-            "user_completed": True,
-            "total_user_reward": 2500,
-            "reporting": "up to 30 days",
-            "updated_at": _iso(NOW - timedelta(days=40)),
-            "events": [
-                {
-                    "event_id": 1,
-                    "name": "Start the free trial",
-                    "user_reward": 2500,
-                    "status": "pending",
-                    "completed_at": _iso(NOW - timedelta(days=40)),
-                }
-            ],
-        },
-        {
-            "offer_id": 51004,
-            "name": "Cash Quest: deposit $10",
-            "reward_status": 3,
-            "user_completed": True,
-            "total_user_reward": 5000,
-            "reason": "Deposit charged back",
-            "updated_at": _iso(NOW - timedelta(days=50)),
-            "events": [
-                {"event_id": 1, "name": "First deposit", "user_reward": 5000, "status": "revoked"}
-            ],
-        },
-    ]
-
-
-def make_app(base_url: str, api_key: str = FAKE_API_KEY) -> Flask:
-    app = Flask(__name__)
-    app.config.update(
-        TESTING=True, REVU_API_KEY=api_key, REVU_BASE_URL=base_url, REVU_MAX_RETRIES=0
-    )
-    RevUWidgets(app)
-    return app
+from .conftest import HostFactory
+from .known_offers import known_offers
 
 
 @pytest.fixture
-def runner(fake_revu_server: Any) -> FlaskCliRunner:
-    return make_app(fake_revu_server.url).test_cli_runner()
+def runner(make_host: HostFactory) -> FlaskCliRunner:
+    return make_host().test_cli_runner()
 
 
 def table_rows(output: str) -> dict[str, str]:
@@ -95,7 +31,10 @@ def table_rows(output: str) -> dict[str, str]:
 def test_progress_prints_a_row_per_offer_with_totals(
     runner: FlaskCliRunner, fake_revu: Any
 ) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    offers = known_offers()
+    # A fixed last activity, so the time the table prints is known.
+    offers[0]["updated_at"] = "2026-01-04T10:00:00Z"
+    fake_revu.set_offers("alex-42", offers)
 
     result = runner.invoke(args=["revu", "progress", "alex-42"])
 
@@ -180,8 +119,8 @@ def test_failures_exit_non_zero_with_one_line(
     assert message in lines[0]
 
 
-def test_a_refused_key_is_an_auth_error(fake_revu_server: Any) -> None:
-    runner = make_app(fake_revu_server.url, api_key="X" * 20).test_cli_runner()
+def test_a_refused_key_is_an_auth_error(make_host: HostFactory) -> None:
+    runner = make_host(REVU_API_KEY="X" * 20).test_cli_runner()
 
     result = runner.invoke(args=["revu", "progress", "alex-42"])
 
@@ -190,8 +129,8 @@ def test_a_refused_key_is_an_auth_error(fake_revu_server: Any) -> None:
     assert "X" * 20 not in result.output
 
 
-def test_an_unreachable_upstream_is_reported(unused_port: int) -> None:
-    runner = make_app(f"http://127.0.0.1:{unused_port}").test_cli_runner()
+def test_an_unreachable_upstream_is_reported(make_host: HostFactory, unused_port: int) -> None:
+    runner = make_host(REVU_BASE_URL=f"http://127.0.0.1:{unused_port}").test_cli_runner()
 
     result = runner.invoke(args=["revu", "progress", "alex-42"])
 
@@ -231,8 +170,8 @@ def test_the_key_is_never_printed(
     assert FAKE_API_KEY not in caplog.text
 
 
-def test_revu_group_is_added_once_per_app(fake_revu_server: Any) -> None:
-    app = make_app(fake_revu_server.url)
+def test_revu_group_is_added_once_per_app(make_host: HostFactory) -> None:
+    app = make_host()
 
     assert "revu" in app.cli.commands
     assert "progress" in app.cli.commands["revu"].commands  # type: ignore[attr-defined]
