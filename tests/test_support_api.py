@@ -3,104 +3,34 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from flask import Flask, request
+from flask import Flask
 from flask.testing import FlaskClient
 
-from revu_widgets import RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY
 from revu_widgets.support import bearer_token, token_matches
 
+from .conftest import HostFactory, header_user
+from .known_offers import NOW, credited_offer, days_ago, known_offers
+
 TOKEN = "support-token-for-tests-0123456789"
 OPENAPI = Path(__file__).resolve().parent.parent / "docs" / "support-api.openapi.yaml"
-NOW = datetime.now(UTC).replace(microsecond=0)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def known_offers() -> list[dict[str, Any]]:
-    """In progress (650 earned of 4,200), pending overdue (2,500), reversed (5,000), credited."""
-    return [
-        {
-            "offer_id": 51001,
-            "name": "Dragon Realms: reach level 25",
-            "reward_status": 1,
-            "in_progress": True,
-            "total_user_reward": 4200,
-            "updated_at": _iso(NOW - timedelta(days=1)),
-            "events": [
-                {"event_id": 1, "name": "Install", "user_reward": 50, "status": "credited"},
-                {"event_id": 2, "name": "Level 10", "user_reward": 600, "status": "credited"},
-                {"event_id": 3, "name": "Level 25", "user_reward": 3550, "status": ""},
-            ],
-        },
-        {
-            "offer_id": 51003,
-            "name": "StreamBox free trial",
-            "reward_status": 4,
-            "user_completed": True,
-            "total_user_reward": 2500,
-            "reporting": "up to 30 days",
-            "updated_at": _iso(NOW - timedelta(days=40)),
-            "events": [
-                {
-                    "event_id": 1,
-                    "name": "Start the free trial",
-                    "user_reward": 2500,
-                    "status": "pending",
-                    "completed_at": _iso(NOW - timedelta(days=40)),
-                }
-            ],
-        },
-        {
-            "offer_id": 51004,
-            "name": "Cash Quest: deposit $10",
-            "reward_status": 3,
-            "user_completed": True,
-            "total_user_reward": 5000,
-            "reason": "Deposit charged back",
-            "updated_at": _iso(NOW - timedelta(days=50)),
-            "events": [
-                {"event_id": 1, "name": "First deposit", "user_reward": 5000, "status": "revoked"}
-            ],
-        },
-        {
-            "offer_id": 51002,
-            "name": "Quick survey",
-            "reward_status": 2,
-            "user_completed": True,
-            "total_user_reward": 300,
-            "updated_at": _iso(NOW - timedelta(days=60)),
-            "events": [{"event_id": 1, "name": "Survey", "user_reward": 300, "status": "credited"}],
-        },
-    ]
-
-
-def make_app(base_url: str, **config: Any) -> Flask:
-    app = Flask(__name__)
-    app.config.update(TESTING=True, REVU_API_KEY=FAKE_API_KEY, REVU_BASE_URL=base_url)
-    app.config.update(config)
-    revu = RevUWidgets(app)
-
-    @revu.user_id_loader
-    def signed_in() -> str | None:
-        return request.headers.get("X-Test-User")
-
-    # Nobody may use the support pages: the API must not care.
-    revu.support_access_loader(lambda: False)
-    return app
+def member_offers() -> list[dict[str, Any]]:
+    """The known offers and a credited survey: earned 950, one offer in each of four statuses."""
+    return [*known_offers(), credited_offer()]
 
 
 @pytest.fixture
-def app(fake_revu_server: Any) -> Flask:
-    return make_app(fake_revu_server.url, REVU_SUPPORT_TOKEN=TOKEN)
+def app(make_host: HostFactory) -> Flask:
+    # Nobody may use the support pages: the API must not care.
+    return make_host(signed_in=header_user, is_staff=lambda: False, REVU_SUPPORT_TOKEN=TOKEN)
 
 
 @pytest.fixture
@@ -121,9 +51,9 @@ def audit_records(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 
 @pytest.mark.parametrize("token", [None, ""])
 def test_api_does_not_exist_when_the_token_is_unset(
-    fake_revu_server: Any, token: str | None
+    make_host: HostFactory, token: str | None
 ) -> None:
-    app = make_app(fake_revu_server.url, REVU_SUPPORT_TOKEN=token)
+    app = make_host(signed_in=header_user, is_staff=lambda: False, REVU_SUPPORT_TOKEN=token)
 
     response = app.test_client().get("/rewards/support/api/users/alex-42", headers=bearer())
 
@@ -198,7 +128,7 @@ def test_bearer_header_is_parsed_case_insensitively() -> None:
 def test_api_counts_and_totals_match_the_members_offers(
     client: FlaskClient, fake_revu: Any
 ) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", member_offers())
 
     body = client.get("/rewards/support/api/users/alex-42", headers=bearer()).get_json()
 
@@ -220,7 +150,7 @@ def test_api_counts_and_totals_match_the_members_offers(
 
 
 def test_api_describes_each_offer_in_plain_words(client: FlaskClient, fake_revu: Any) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", member_offers())
 
     body = client.get("/rewards/support/api/users/alex-42", headers=bearer()).get_json()
     offers = {offer["offer_id"]: offer for offer in body["offers"]}
@@ -239,7 +169,7 @@ def test_api_describes_each_offer_in_plain_words(client: FlaskClient, fake_revu:
     expected = datetime.fromisoformat(overdue["expected_credit_at"])
     assert expected == NOW - timedelta(days=10)
     assert overdue["next_action_code"] == "contact_support"
-    assert overdue["last_activity_at"] == _iso(NOW - timedelta(days=40))
+    assert overdue["last_activity_at"] == days_ago(40)
 
     reversed_offer = offers[51004]
     assert reversed_offer["status"] == "reversed"
@@ -257,7 +187,7 @@ def test_api_lists_every_offer_of_a_heavy_member(client: FlaskClient) -> None:
 
 
 def test_status_filter_narrows_offers_but_not_counts(client: FlaskClient, fake_revu: Any) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", member_offers())
 
     body = client.get(
         "/rewards/support/api/users/alex-42?status=pending", headers=bearer()
@@ -298,7 +228,7 @@ def test_id_with_a_slash_is_one_upstream_segment(client: FlaskClient, fake_revu:
 def test_api_lookups_and_refusals_are_audited(
     client: FlaskClient, fake_revu: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", member_offers())
 
     with caplog.at_level(logging.INFO, logger="revu_widgets.audit"):
         client.get("/rewards/support/api/users/alex-42", headers=bearer("nope"))
@@ -318,7 +248,7 @@ def test_api_lookups_and_refusals_are_audited(
 def test_neither_key_nor_token_appear_in_json_or_logs(
     client: FlaskClient, fake_revu: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", member_offers())
 
     with caplog.at_level(logging.DEBUG):
         answers = [
@@ -339,7 +269,7 @@ def test_neither_key_nor_token_appear_in_json_or_logs(
 
 
 def test_openapi_document_describes_the_real_answer(client: FlaskClient, fake_revu: Any) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", member_offers())
     spec = yaml.safe_load(OPENAPI.read_text(encoding="utf-8"))
     schemas = spec["components"]["schemas"]
 
