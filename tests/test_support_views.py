@@ -8,113 +8,32 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from flask import Flask, request
+from flask import Flask
 from flask.testing import FlaskClient
 
 from revu_widgets import RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY
 
-NOW = datetime.now(UTC).replace(microsecond=0)
+from .conftest import HostFactory, header_user
+from .known_offers import days_ago, known_offers
 
 
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def known_offers() -> list[dict[str, Any]]:
-    """Four offers whose totals are known by hand: earned 650, pending 2,500, reversed 5,000."""
-    return [
-        {
-            "offer_id": 51001,
-            "name": "Dragon Realms: reach level 25",
-            "reward_status": 1,
-            "in_progress": True,
-            "total_user_reward": 4200,
-            "reporting": "up to 3 days",
-            "started_at": _iso(NOW - timedelta(days=6)),
-            "updated_at": _iso(NOW - timedelta(days=1)),
-            "events": [
-                {
-                    "event_id": 1,
-                    "name": "Install and open",
-                    "user_reward": 50,
-                    "status": "credited",
-                    "completed_at": _iso(NOW - timedelta(days=6)),
-                    "credited_at": "2026-01-05T09:31:00Z",
-                },
-                {
-                    "event_id": 2,
-                    "name": "Reach level 10",
-                    "user_reward": 600,
-                    "status": "credited",
-                    "completed_at": _iso(NOW - timedelta(days=3)),
-                    "credited_at": _iso(NOW - timedelta(days=3)),
-                },
-                {"event_id": 3, "name": "Reach level 25", "user_reward": 3550, "status": ""},
-            ],
-        },
-        {
-            "offer_id": 51003,
-            "name": "StreamBox free trial",
-            "reward_status": 4,
-            "user_completed": True,
-            "total_user_reward": 2500,
-            "reporting": "up to 30 days",
-            "started_at": _iso(NOW - timedelta(days=41)),
-            "updated_at": _iso(NOW - timedelta(days=40)),
-            "events": [
-                {
-                    "event_id": 1,
-                    "name": "Start the free trial",
-                    "user_reward": 2500,
-                    "status": "pending",
-                    "completed_at": _iso(NOW - timedelta(days=40)),
-                }
-            ],
-        },
-        {
-            "offer_id": 51004,
-            "name": "Cash Quest: deposit $10",
-            "reward_status": 3,
-            "user_completed": True,
-            "total_user_reward": 5000,
-            "reason": "Deposit charged back",
-            "updated_at": _iso(NOW - timedelta(days=50)),
-            "events": [
-                {
-                    "event_id": 1,
-                    "name": "First deposit",
-                    "user_reward": 5000,
-                    "status": "revoked",
-                    "completed_at": _iso(NOW - timedelta(days=55)),
-                    "reversed_at": _iso(NOW - timedelta(days=50)),
-                }
-            ],
-        },
-    ]
+def offers_with_times() -> list[dict[str, Any]]:
+    """The known offers with the start, completion, credit and reversal times staff read."""
+    in_progress, pending, reversed_ = known_offers()
+    in_progress.update(reporting="up to 3 days", started_at=days_ago(6))
+    install, level_10, _ = in_progress["events"]
+    install.update(completed_at=days_ago(6), credited_at="2026-01-05T09:31:00Z")
+    level_10.update(completed_at=days_ago(3), credited_at=days_ago(3))
+    pending["started_at"] = days_ago(41)
+    reversed_["events"][0].update(completed_at=days_ago(55), reversed_at=days_ago(50))
+    return [in_progress, pending, reversed_]
 
 
 @pytest.fixture
-def app(fake_revu_server: Any) -> Flask:
+def app(make_host: HostFactory) -> Flask:
     """A host app whose signed-in user comes from a header; ids starting "staff-" are staff."""
-    app = Flask(__name__)
-    app.config.update(
-        TESTING=True,
-        REVU_API_KEY=FAKE_API_KEY,
-        REVU_BASE_URL=fake_revu_server.url,
-        REVU_SUPPORT_TOKEN="support-token-for-tests-0123456789",
-    )
-    revu = RevUWidgets(app)
-
-    @revu.user_id_loader
-    def signed_in() -> str | None:
-        return request.headers.get("X-Test-User")
-
-    @revu.support_access_loader
-    def is_staff() -> bool:
-        return request.headers.get("X-Test-User", "").startswith("staff-")
-
-    return app
+    return make_host(signed_in=header_user, REVU_SUPPORT_TOKEN="support-token-for-tests-0123456789")
 
 
 @pytest.fixture
@@ -189,7 +108,7 @@ def test_search_redirects_with_the_id_as_one_path_segment(staff: FlaskClient) ->
 def test_lookup_shows_every_offer_with_totals_and_reference(
     staff: FlaskClient, fake_revu: Any
 ) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", offers_with_times())
 
     response = staff.get("/rewards/support/users/alex-42")
 
@@ -206,7 +125,7 @@ def test_lookup_shows_every_offer_with_totals_and_reference(
 
 
 def test_overdue_pending_credit_is_highlighted(staff: FlaskClient, fake_revu: Any) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", offers_with_times())
 
     html = staff.get("/rewards/support/users/alex-42").get_data(as_text=True)
 
@@ -217,7 +136,7 @@ def test_overdue_pending_credit_is_highlighted(staff: FlaskClient, fake_revu: An
 
 
 def test_each_offer_has_step_times_and_a_claim_summary(staff: FlaskClient, fake_revu: Any) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", offers_with_times())
 
     html = staff.get("/rewards/support/users/alex-42").get_data(as_text=True)
 
@@ -255,7 +174,7 @@ def test_a_heavy_member_is_listed_in_full_across_pages(staff: FlaskClient) -> No
 
 
 def test_status_tabs_filter_the_list_but_not_the_totals(staff: FlaskClient, fake_revu: Any) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", offers_with_times())
 
     html = staff.get("/rewards/support/users/alex-42?status=reversed").get_data(as_text=True)
 
@@ -266,7 +185,7 @@ def test_status_tabs_filter_the_list_but_not_the_totals(staff: FlaskClient, fake
 
 @pytest.mark.parametrize("query", ["status=lost", "page=0", "page=x", "page=2"])
 def test_bad_filters_are_a_friendly_400(staff: FlaskClient, fake_revu: Any, query: str) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", offers_with_times())
 
     response = staff.get(f"/rewards/support/users/alex-42?{query}")
 
@@ -280,7 +199,7 @@ def test_ids_with_url_characters_reach_upstream_unchanged(
 ) -> None:
     from urllib.parse import quote
 
-    fake_revu.set_offers(user_id, known_offers()[:1])
+    fake_revu.set_offers(user_id, offers_with_times()[:1])
 
     response = staff.get(f"/rewards/support/users/{quote(user_id, safe='')}")
 
@@ -290,7 +209,7 @@ def test_ids_with_url_characters_reach_upstream_unchanged(
 
 
 def test_hostile_offer_text_is_escaped(staff: FlaskClient, fake_revu: Any) -> None:
-    offers = known_offers()
+    offers = offers_with_times()
     offers[0]["name"] = '<script>alert("x")</script>'
     fake_revu.set_offers("alex-42", offers)
 
@@ -347,7 +266,7 @@ def test_upstream_refusal_uses_the_kit_error_page_and_is_audited(
 def test_lookup_is_audited_with_who_whom_when_and_count(
     staff: FlaskClient, fake_revu: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", offers_with_times())
 
     with caplog.at_level(logging.INFO, logger="revu_widgets.audit"):
         staff.get("/rewards/support/users/alex-42")
@@ -376,7 +295,7 @@ def test_a_hostile_id_cannot_forge_an_audit_line(
 def test_the_api_key_never_reaches_pages_or_logs(
     staff: FlaskClient, fake_revu: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake_revu.set_offers("alex-42", known_offers())
+    fake_revu.set_offers("alex-42", offers_with_times())
 
     with caplog.at_level(logging.DEBUG):
         pages = [
