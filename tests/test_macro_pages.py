@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Blueprint, Flask, render_template
+from flask import Flask, render_template
 from jinja2 import DictLoader, FileSystemLoader, PrefixLoader
 
 from revu_widgets import presentation
@@ -22,30 +20,14 @@ from revu_widgets.models import (
     StepStatus,
     UserProgress,
 )
+from revu_widgets.views import Pagination, Tab
 
-REPO = Path(__file__).resolve().parents[1]
+from .kit_app import TEMPLATES, kit_app
+
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 HOST_BASE = """<!doctype html><html><head><title>Host · {% block title %}{% endblock %}</title>
 </head><body><header>Host site</header><main>{% block content %}{% endblock %}</main>
 </body></html>"""
-
-
-@dataclass(frozen=True)
-class Tab:
-    slug: str
-    label: str
-    count: int
-    url: str
-    current: bool
-
-
-@dataclass(frozen=True)
-class Pagination:
-    page: int
-    pages: int
-    total: int
-    prev_url: str | None
-    next_url: str | None
 
 
 def in_progress() -> Offer:
@@ -79,23 +61,14 @@ def overdue() -> Offer:
 
 @pytest.fixture
 def app() -> Flask:
-    app = Flask(__name__)
-    app.jinja_loader = PrefixLoader(
-        {
-            "revu_widgets": FileSystemLoader(REPO / "templates" / "revu_widgets"),
-            "host": DictLoader({"base.html": HOST_BASE}),
-        }
-    )
-    app.register_blueprint(
-        Blueprint(
-            "revu_widgets",
-            __name__,
-            static_folder=str(REPO / "static" / "revu_widgets"),
-            static_url_path="/revu-static",
+    return kit_app(
+        PrefixLoader(
+            {
+                "revu_widgets": FileSystemLoader(TEMPLATES / "revu_widgets"),
+                "host": DictLoader({"base.html": HOST_BASE}),
+            }
         )
     )
-    presentation.install(app)
-    return app
 
 
 def page(app: Flask, name: str, base: str = "revu_widgets/layout.html", **context: Any) -> str:
@@ -107,6 +80,38 @@ def page(app: Flask, name: str, base: str = "revu_widgets/layout.html", **contex
     }
     with app.test_request_context(headers={"Accept-Language": "en-US"}):
         return render_template(f"revu_widgets/{name}", **(common | context))
+
+
+def detail_page(app: Flask, offer: Offer, **context: Any) -> str:
+    """The detail page of ``offer`` for user u1, refreshing every 20 s, without claim details."""
+    defaults = {
+        "user_id": "u1",
+        "support_id": None,
+        "api_url": f"/rewards/api/offers/{offer.offer_id}",
+        "refresh_seconds": 20,
+        "claim_text": None,
+    }
+    return page(app, "detail.html", offer=offer, **(defaults | context))
+
+
+def error_page(
+    app: Flask,
+    status_code: int,
+    title: str,
+    message: str,
+    reference: str = "",
+    retry_after: int | None = None,
+) -> str:
+    """The error page for ``status_code``, without reference or retry delay unless given."""
+    return page(
+        app,
+        "error.html",
+        status_code=status_code,
+        error_title=title,
+        error_message=message,
+        reference=reference,
+        retry_after=retry_after,
+    )
 
 
 def history_context(offers: list[Offer], **overrides: Any) -> dict[str, Any]:
@@ -175,16 +180,7 @@ def test_history_sits_inside_a_host_base_template(app: Flask) -> None:
 
 
 def test_detail_page_has_live_hook_explanation_and_timeline(app: Flask) -> None:
-    html = page(
-        app,
-        "detail.html",
-        offer=in_progress(),
-        user_id="u1",
-        support_id=None,
-        api_url="/rewards/api/offers/51001",
-        refresh_seconds=20,
-        claim_text=None,
-    )
+    html = detail_page(app, in_progress())
     assert 'data-revu-live="/rewards/api/offers/51001"' in html
     assert 'data-revu-interval="20"' in html
     assert 'aria-live="polite"' in html
@@ -197,16 +193,7 @@ def test_detail_page_has_live_hook_explanation_and_timeline(app: Flask) -> None:
 
 
 def test_detail_page_without_refresh_has_no_live_hook(app: Flask) -> None:
-    html = page(
-        app,
-        "detail.html",
-        offer=in_progress(),
-        user_id="u1",
-        support_id=None,
-        api_url="/rewards/api/offers/51001",
-        refresh_seconds=0,
-        claim_text=None,
-    )
+    html = detail_page(app, in_progress(), refresh_seconds=0)
     assert "data-revu-live" not in html
     assert "data-revu-interval" not in html
 
@@ -215,13 +202,11 @@ def test_detail_page_shows_claim_details_for_overdue_offer(app: Flask) -> None:
     offer = overdue()
     with app.test_request_context():
         claim = presentation.claim_details(offer, user_id="u<1>", support_id="918273645")
-    html = page(
+    html = detail_page(
         app,
-        "detail.html",
-        offer=offer,
+        offer,
         user_id="u<1>",
         support_id="918273645",
-        api_url="/rewards/api/offers/51003",
         refresh_seconds=30,
         claim_text=claim,
     )
@@ -234,14 +219,8 @@ def test_detail_page_shows_claim_details_for_overdue_offer(app: Flask) -> None:
 
 
 def test_error_page_is_friendly_with_reference_and_retry(app: Flask) -> None:
-    html = page(
-        app,
-        "error.html",
-        status_code=429,
-        error_title="Too many requests",
-        error_message="Please wait <a moment>.",
-        reference="abc123",
-        retry_after=30,
+    html = error_page(
+        app, 429, "Too many requests", "Please wait <a moment>.", reference="abc123", retry_after=30
     )
     assert "<title>Too many requests</title>" in html
     assert "Please wait &lt;a moment&gt;." in html
@@ -252,15 +231,7 @@ def test_error_page_is_friendly_with_reference_and_retry(app: Flask) -> None:
 
 
 def test_error_page_without_retry_or_reference(app: Flask) -> None:
-    html = page(
-        app,
-        "error.html",
-        status_code=404,
-        error_title="Page not found",
-        error_message="Gone.",
-        reference="",
-        retry_after=None,
-    )
+    html = error_page(app, 404, "Page not found", "Gone.")
     assert "seconds" not in html
     assert "revu-ref" not in html
     assert "Try again" not in html

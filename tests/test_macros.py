@@ -6,12 +6,10 @@ import gzip
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from html.parser import HTMLParser
-from pathlib import Path
 from typing import Any
 
 import pytest
-from flask import Blueprint, Flask, render_template_string
-from jinja2 import FileSystemLoader
+from flask import Flask, render_template_string
 
 from revu_widgets import presentation
 from revu_widgets.models import (
@@ -23,8 +21,8 @@ from revu_widgets.models import (
     StepStatus,
 )
 
-REPO = Path(__file__).resolve().parents[1]
-STATIC = REPO / "static" / "revu_widgets"
+from .kit_app import STATIC, kit_app
+
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 IMPORT = (
     '{% from "revu_widgets/macros.html" import offer_card, offer_list, status_badge, '
@@ -123,18 +121,7 @@ def find(html: str, tag: str | None = None, **attrs: str) -> list[Element]:
 
 @pytest.fixture
 def app() -> Flask:
-    app = Flask(__name__)
-    app.jinja_loader = FileSystemLoader(REPO / "templates")
-    app.register_blueprint(
-        Blueprint(
-            "revu_widgets",
-            __name__,
-            static_folder=str(STATIC),
-            static_url_path="/revu-static",
-        )
-    )
-    presentation.install(app)
-    return app
+    return kit_app()
 
 
 def render(app: Flask, source: str, language: str = "en-US", **context: Any) -> str:

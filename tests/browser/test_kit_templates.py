@@ -13,13 +13,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from flask import Blueprint, Flask, Response, g, jsonify, render_template
-from jinja2 import FileSystemLoader
+from flask import Flask, Response, g, jsonify, render_template
 from werkzeug.serving import make_server
 
 from revu_widgets import presentation
@@ -32,11 +30,11 @@ from revu_widgets.models import (
     UserProgress,
 )
 
+from ..kit_app import kit_app
 from .conftest import wait_for_js
 
 pytestmark = pytest.mark.browser
 
-REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
@@ -79,17 +77,7 @@ class Upstream:
 
 
 def build_app(upstream: Upstream) -> Flask:
-    app = Flask(__name__)
-    app.jinja_loader = FileSystemLoader(REPO / "templates")
-    app.register_blueprint(
-        Blueprint(
-            "revu_widgets",
-            __name__,
-            static_folder=str(REPO / "static" / "revu_widgets"),
-            static_url_path="/revu-static",
-        )
-    )
-    presentation.install(app)
+    app = kit_app()
 
     def common() -> dict[str, Any]:
         g.nonce = secrets.token_urlsafe(12)
