@@ -6,6 +6,7 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -30,6 +31,11 @@ from revu_widgets.models import (
 )
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def only_step(name: str, status: StepStatus, word: str, **details: Any) -> tuple[Step]:
+    """The single step of a one-step offer, worth the offer's whole 4,200 coins."""
+    return (Step(name, status, word, "1", Decimal(4200), **details),)
 
 
 def make_offer(state: OfferState, **overrides: object) -> Offer:
@@ -64,49 +70,33 @@ def make_offer(state: OfferState, **overrides: object) -> Offer:
             user_completed=True,
             reporting="up to 30 days",
             credit_window=timedelta(days=30),
-            steps=(
-                Step(
-                    "Start trial",
-                    StepStatus.PENDING,
-                    "pending",
-                    "1",
-                    Decimal(4200),
-                    T0 + timedelta(days=1),
-                ),
+            steps=only_step(
+                "Start trial", StepStatus.PENDING, "pending", completed_at=T0 + timedelta(days=1)
             ),
         )
     elif state is OfferState.CREDITED:
         base.update(
             status=RewardStatus.CREDITED,
             user_completed=True,
-            steps=(
-                Step(
-                    "Survey",
-                    StepStatus.CREDITED,
-                    "credited",
-                    "1",
-                    Decimal(4200),
-                    T0,
-                    T0 + timedelta(hours=1),
-                ),
+            steps=only_step(
+                "Survey",
+                StepStatus.CREDITED,
+                "credited",
+                completed_at=T0,
+                credited_at=T0 + timedelta(hours=1),
             ),
         )
     elif state is OfferState.REVERSED:
         base.update(
             status=RewardStatus.REVERSED,
             user_completed=True,
-            steps=(
-                Step(
-                    "Deposit",
-                    StepStatus.REVERSED,
-                    "Revoked",
-                    "1",
-                    Decimal(4200),
-                    T0,
-                    None,
-                    T0 + timedelta(days=3),
-                    "Chargeback on the deposit",
-                ),
+            steps=only_step(
+                "Deposit",
+                StepStatus.REVERSED,
+                "Revoked",
+                completed_at=T0,
+                reversed_at=T0 + timedelta(days=3),
+                reason="Chargeback on the deposit",
             ),
         )
     elif state is OfferState.EXPIRED:
