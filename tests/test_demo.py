@@ -19,6 +19,8 @@ from demo_app import create_app, revu
 from demo_app.accounts import DEMO_USERS
 from revu_widgets.fake import FAKE_API_KEY
 
+from .demo_site import demo_on_fake
+
 SUPPORT_TOKEN = "test-support-token-0123456789"
 MEMBERS_WITH_OFFERS = ["alex-42", "new-sam", "heavy-jo", "staff-kim"]
 NON_STAFF = ["alex-42", "new-sam", "heavy-jo", "banned-pat"]
@@ -28,14 +30,10 @@ _TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 @pytest.fixture(scope="module")
 def app() -> Iterator[Flask]:
     """One demo app on the embedded fake for the module: starting a fake server per test is slow."""
-    with pytest.MonkeyPatch.context() as env:
-        env.delenv("REVU_API_KEY", raising=False)
-        env.delenv("REVU_BASE_URL", raising=False)
-        demo = create_app(
-            {"TESTING": True, "SECRET_KEY": "test-secret", "REVU_SUPPORT_TOKEN": SUPPORT_TOKEN}
-        )
-    yield demo
-    _stop_fake(demo)
+    with demo_on_fake(
+        {"TESTING": True, "SECRET_KEY": "test-secret", "REVU_SUPPORT_TOKEN": SUPPORT_TOKEN}
+    ) as demo:
+        yield demo
 
 
 @pytest.fixture(autouse=True)
@@ -50,12 +48,6 @@ def fresh_fake(app: Flask) -> None:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def _stop_fake(app: Flask) -> None:
-    server = getattr(app.extensions["revu_widgets"], "fake_server", None)
-    if server is not None:
-        server.shutdown()
 
 
 def form_token(client: FlaskClient, page: str = "/sign-in") -> str:

@@ -32,10 +32,12 @@ from playwright.sync_api import (
 )
 from werkzeug.serving import WSGIRequestHandler, make_server
 
-from demo_app import create_app, revu
+from demo_app import revu
 from demo_app.accounts import find_user
 from revu_widgets.fake import FakeRevU
 from revu_widgets.fake.app import IMAGES_PREFIX
+
+from ..demo_site import demo_on_fake
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -98,37 +100,29 @@ class _QuietHandler(WSGIRequestHandler):
 @pytest.fixture(scope="package")
 def live_site() -> Iterator[LiveSite]:
     """The demo app on the embedded fake, served by a threaded werkzeug server on 127.0.0.1."""
-    with pytest.MonkeyPatch.context() as env:
-        # The demo talks to the real RevU when a key is in the environment; tests never do.
-        env.delenv("REVU_API_KEY", raising=False)
-        env.delenv("REVU_BASE_URL", raising=False)
-        app = create_app(
-            {
-                "TESTING": True,
-                "SECRET_KEY": "browser-test-secret",
-                "REVU_USE_FAKE": True,
-                "REVU_SUPPORT_TOKEN": SUPPORT_TOKEN,
-                # The kit polls at most every 2 s; 1 asks for that floor, so tests wait little.
-                "REVU_REFRESH_SECONDS": 1,
-            }
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "browser-test-secret",
+        "REVU_USE_FAKE": True,
+        "REVU_SUPPORT_TOKEN": SUPPORT_TOKEN,
+        # The kit polls at most every 2 s; 1 asks for that floor, so tests wait little.
+        "REVU_REFRESH_SECONDS": 1,
+    }
+    with demo_on_fake(config) as app:
+        with app.app_context():
+            fake = revu.fake
+        assert fake is not None, "REVU_USE_FAKE did not start the embedded fake RevU"
+        server = make_server(
+            "127.0.0.1", 0, _closing_responses(app), threaded=True, request_handler=_QuietHandler
         )
-    with app.app_context():
-        fake = revu.fake
-    assert fake is not None, "REVU_USE_FAKE did not start the embedded fake RevU"
-    server = make_server(
-        "127.0.0.1", 0, _closing_responses(app), threaded=True, request_handler=_QuietHandler
-    )
-    thread = threading.Thread(target=server.serve_forever, name="live-site", daemon=True)
-    thread.start()
-    try:
-        yield LiveSite(f"http://127.0.0.1:{server.server_port}", app, fake)
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-        fake_server = app.extensions["revu_widgets"].fake_server
-        if fake_server is not None:
-            fake_server.shutdown()
+        thread = threading.Thread(target=server.serve_forever, name="live-site", daemon=True)
+        thread.start()
+        try:
+            yield LiveSite(f"http://127.0.0.1:{server.server_port}", app, fake)
+        finally:
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
 
 
 @pytest.fixture
