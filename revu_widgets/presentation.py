@@ -5,9 +5,10 @@ the JSON API and the support tools all read it from here. :func:`install` puts t
 on an application's Jinja environment as ``revu_*`` filters and globals, so the macros work in any
 host template, even one that imports them without context.
 
-Text goes through Flask-Babel's ``gettext`` when Flask-Babel is installed and set up on the app,
-and is plain English otherwise. Numbers and dates are always formatted with Babel for the
-request's locale. Nothing here returns markup: upstream text stays plain, and Jinja escapes it.
+Text goes through Flask-Babel's ``gettext`` when Flask-Babel is installed and set up on the app
+and a request is being answered, and is plain English otherwise (the CLI, background jobs).
+Numbers and dates are always formatted with Babel for the request's locale. Nothing here returns
+markup: upstream text stays plain, and Jinja escapes it.
 """
 
 from __future__ import annotations
@@ -89,7 +90,9 @@ _REWARD_KIND_LABELS: Mapping[str, str] = {
 
 
 def _babel_active() -> bool:
-    return flask_babel is not None and has_app_context() and "babel" in current_app.extensions
+    # Only inside a request: Flask-Babel's locale and timezone selectors usually read the
+    # request (Accept-Language, the signed-in user), and raise when called from the CLI or a job.
+    return flask_babel is not None and has_request_context() and "babel" in current_app.extensions
 
 
 def gettext(message: str, **variables: Any) -> str:
