@@ -288,7 +288,11 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         offers = progress.filtered(status)
         pages = max(1, math.ceil(len(offers) / SUPPORT_PAGE_SIZE))
         if page > pages:
-            raise InvalidRequestError(f"There is no page {page}: this list has {pages}.")
+            raise InvalidRequestError(
+                presentation.gettext(
+                    "There is no page %(page)s: this list has %(pages)s.", page=page, pages=pages
+                )
+            )
 
         def page_url(tab: str, number: int) -> str:
             params: dict[str, Any] = {"status": tab, "page": number}
@@ -368,14 +372,19 @@ def _status_arg() -> tuple[str, RewardStatus | None]:
         return word, parse_status_word(word)
     except ValueError:
         raise InvalidRequestError(
-            f"Unknown status filter: choose one of {', '.join(STATUS_WORDS)}."
+            presentation.gettext(
+                "Unknown status filter: choose one of %(choices)s.",
+                choices=", ".join(STATUS_WORDS),
+            )
         ) from None
 
 
 def _page_arg() -> int:
     raw = request.args.get("page", "1")
     if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
-        raise InvalidRequestError("The page number must be a whole number from 1.")
+        raise InvalidRequestError(
+            presentation.gettext("The page number must be a whole number from 1.")
+        )
     return int(raw)
 
 

@@ -118,7 +118,11 @@ def create_blueprint(
         page_size = int(current_app.config["REVU_PAGE_SIZE"])
         pages = max(1, math.ceil(len(offers) / page_size))
         if page > pages:
-            raise InvalidRequestError(f"There is no page {page}: this list has {pages}.")
+            raise InvalidRequestError(
+                presentation.gettext(
+                    "There is no page %(page)s: this list has %(pages)s.", page=page, pages=pages
+                )
+            )
         start = (page - 1) * page_size
         summary = progress.summary
         tabs = [
@@ -210,8 +214,10 @@ def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offe
         )
     if offer is None:
         raise OfferNotFoundError(
-            "We could not find this offer in your history. It may be from another account, "
-            "or RevU has not recorded any progress on it yet.",
+            presentation.gettext(
+                "We could not find this offer in your history. It may be from another account, "
+                "or RevU has not recorded any progress on it yet."
+            ),
             reference=page.support_id,
         )
     return offer, page.support_id
@@ -221,14 +227,20 @@ def _status_arg() -> tuple[str, RewardStatus | None]:
     slug = request.args.get("status", "all")
     if slug not in TAB_STATUSES:
         choices = ", ".join(TAB_STATUSES)
-        raise InvalidRequestError(f"Unknown status filter: choose one of {choices}.")
+        raise InvalidRequestError(
+            presentation.gettext(
+                "Unknown status filter: choose one of %(choices)s.", choices=choices
+            )
+        )
     return slug, TAB_STATUSES[slug]
 
 
 def _page_arg() -> int:
     raw = request.args.get("page", "1")
     if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
-        raise InvalidRequestError("The page number must be a whole number from 1.")
+        raise InvalidRequestError(
+            presentation.gettext("The page number must be a whole number from 1.")
+        )
     return int(raw)
 
 
