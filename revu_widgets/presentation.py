@@ -16,6 +16,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
 from typing import Any, Literal
@@ -78,6 +79,11 @@ _STEP_STATUS_LABELS: Mapping[StepStatus, str] = {
     StepStatus.UNKNOWN: N_("Unknown"),
 }
 
+# Messages worded through a translator looked up once per call (see _translator).
+_AMOUNT_TEXT = N_("%(amount)s %(currency)s")
+_UNKNOWN_STEP_TEXT = N_("Unknown (%(word)s)")
+_REASON_TEXT = N_("Reason given: %(reason)s")
+
 _REWARD_KIND_LABELS: Mapping[str, str] = {
     "earned": N_("Earned"),
     "pending": N_("Pending"),
@@ -95,11 +101,28 @@ def _babel_active() -> bool:
     return flask_babel is not None and has_request_context() and "babel" in current_app.extensions
 
 
+def _plain_gettext(message: str, **variables: Any) -> str:
+    return message % variables if variables else message
+
+
+def _babel_gettext(message: str, **variables: Any) -> str:
+    return str(flask_babel.gettext(message, **variables))
+
+
+Translate = Callable[..., str]
+
+
+def _translator() -> Translate:
+    # Code that words many things asks once whether Flask-Babel is active, not per message:
+    # the check reads the app context, and a support page words thousands of messages.
+    return _babel_gettext if _babel_active() else _plain_gettext
+
+
 def gettext(message: str, **variables: Any) -> str:
     """Translate ``message`` (Flask-Babel when active) and fill ``%(name)s`` placeholders."""
     if _babel_active():
-        return str(flask_babel.gettext(message, **variables))
-    return message % variables if variables else message
+        return _babel_gettext(message, **variables)
+    return _plain_gettext(message, **variables)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
@@ -189,23 +212,45 @@ def _short_time_text(hour: int, minute: int, locale: Locale) -> str:
     return str(babel_dates.format_time(moment, "short", tzinfo=UTC, locale=locale))
 
 
+def _number(value: Decimal | int | float, locale: Locale) -> str:
+    if not isinstance(value, Decimal | int | float) or isinstance(value, bool):
+        return str(babel_numbers.format_decimal(value, locale=locale))
+    # The text, not the value, is the key: Decimal("-0") == 0 but is written differently.
+    return _number_text(str(value), locale)
+
+
 def format_number(value: Decimal | int | float | None) -> str:
     """A number in the user's locale (``4,200`` / ``4.200``); empty for ``None``."""
     if value is None:
         return ""
-    if not isinstance(value, Decimal | int | float) or isinstance(value, bool):
-        return str(babel_numbers.format_decimal(value, locale=current_locale()))
-    # The text, not the value, is the key: Decimal("-0") == 0 but is written differently.
-    return _number_text(str(value), current_locale())
+    return _number(value, current_locale())
+
+
+AmountFormatter = Callable[[Decimal | int | float | None], str]
+
+
+def _amount_formatter() -> AmountFormatter:
+    """:func:`format_amount` with the locale, currency word and translation looked up once.
+
+    For code that formats many amounts in one request (a page of offers, a claim summary).
+    """
+    translate = _translator()
+    locale = current_locale()
+    currency = currency_name()
+
+    def amount_text(amount: Decimal | int | float | None) -> str:
+        if amount is None:
+            return ""
+        return translate(_AMOUNT_TEXT, amount=_number(amount, locale), currency=currency)
+
+    return amount_text
 
 
 def format_amount(amount: Decimal | int | float | None) -> str:
     """An amount of the publisher's currency, e.g. ``"4,200 coins"``; empty for ``None``."""
     if amount is None:
         return ""
-    return gettext(
-        "%(amount)s %(currency)s", amount=format_number(amount), currency=currency_name()
-    )
+    return _amount_formatter()(amount)
 
 
 def _aware(value: datetime) -> datetime:
@@ -221,14 +266,31 @@ def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """
     if value is None:
         return ""
-    locale = current_locale()
-    local = _aware(value).astimezone(current_timezone())
     if fmt != "medium":
+        locale = current_locale()
+        local = _aware(value).astimezone(current_timezone())
         return str(babel_dates.format_datetime(local, fmt, tzinfo=local.tzinfo, locale=locale))
-    day = _date_text(local.date(), "medium", locale)
-    time = _short_time_text(local.hour, local.minute, locale)
+    return _datetime_formatter()(value)
+
+
+DatetimeFormatter = Callable[[datetime | None], str]
+
+
+def _datetime_formatter() -> DatetimeFormatter:
+    """:func:`format_datetime`'s default format, with locale and timezone looked up once."""
+    locale = current_locale()
+    zone = current_timezone()
     pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
-    return pattern.replace("{1}", day).replace("{0}", time)
+
+    def datetime_text(value: datetime | None) -> str:
+        if value is None:
+            return ""
+        local = _aware(value).astimezone(zone)
+        day = _date_text(local.date(), "medium", locale)
+        time = _short_time_text(local.hour, local.minute, locale)
+        return pattern.replace("{1}", day).replace("{0}", time)
+
+    return datetime_text
 
 
 def format_date(value: datetime | None, fmt: str = "medium") -> str:
@@ -283,10 +345,14 @@ def status_label(value: StatusLike) -> str:
     if isinstance(value, OfferState):
         return gettext(_OFFER_STATE_LABELS[value])
     if isinstance(value, Step):
-        if value.status is StepStatus.UNKNOWN and value.status_label.strip():
-            return gettext("Unknown (%(word)s)", word=_clean_word(value.status_label))
-        value = value.status
+        return _step_label(value, _translator())
     return gettext(_STEP_STATUS_LABELS[value])
+
+
+def _step_label(step: Step, translate: Translate) -> str:
+    if step.status is StepStatus.UNKNOWN and step.status_label.strip():
+        return translate(_UNKNOWN_STEP_TEXT, word=_clean_word(step.status_label))
+    return translate(_STEP_STATUS_LABELS[step.status])
 
 
 def status_value(value: StatusLike) -> str:
@@ -732,6 +798,66 @@ def detail_url(pattern: DetailUrlFor, offer: Offer) -> str | None:
     return pattern.replace("{offer_id}", quote(str(offer.offer_id), safe=""))
 
 
+#: The step times the timeline shows, in order, with their words.
+_STEP_TIME_WORDS: tuple[tuple[str, str], ...] = (
+    ("completed_at", N_("Completed")),
+    ("credited_at", N_("Credited")),
+    ("reversed_at", N_("Reversed")),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineStep:
+    """One step of :func:`timeline`, worded for the ``event_timeline`` macro."""
+
+    #: Position in the offer, from 0.
+    index: int
+    #: The status value CSS is keyed on (:func:`status_value`).
+    state: str
+    #: The status words (:func:`status_label`).
+    label: str
+    name: str
+    #: The formatted reward, or ``None`` when RevU gave the step none.
+    reward: str | None
+    #: ``(field, words, ISO 8601 or None, formatted time)`` for completed, credited, reversed.
+    times: tuple[tuple[str, str, str | None, str], ...]
+    #: "Reason given: ..." when RevU gave one.
+    reason: str | None
+
+
+def timeline(offer: Offer) -> list[TimelineStep]:
+    """Every step of ``offer`` with all the words the ``event_timeline`` macro shows.
+
+    One call per offer does what would otherwise be a dozen template calls per step; the
+    locale, timezone, currency and time labels are looked up once per offer, not per step.
+    """
+    translate = _translator()
+    amount_text = _amount_formatter()
+    datetime_text = _datetime_formatter()
+    words = [(field, translate(word)) for field, word in _STEP_TIME_WORDS]
+    rows: list[TimelineStep] = []
+    for index, step in enumerate(offer.steps):
+        times: list[tuple[str, str, str | None, str]] = []
+        for field, word in words:
+            when: datetime | None = getattr(step, field)
+            if when is None:
+                times.append((field, word, None, ""))
+            else:
+                times.append((field, word, isoformat(when), datetime_text(when)))
+        rows.append(
+            TimelineStep(
+                index=index,
+                state=step.status.value,
+                label=_step_label(step, translate),
+                name=step.name,
+                reward=None if step.reward is None else amount_text(step.reward),
+                times=tuple(times),
+                reason=(translate(_REASON_TEXT, reason=step.reason) if step.reason else None),
+            )
+        )
+    return rows
+
+
 def reward_rows(offer: Offer) -> list[tuple[RewardKind, Decimal]]:
     """The rewards an offer card shows, in order: earned, pending, lost when any, possible."""
     rows: list[tuple[RewardKind, Decimal]] = [("earned", offer.earned)]
@@ -792,6 +918,7 @@ _GLOBALS: Mapping[str, Any] = {
     "revu_status_value": status_value,
     "revu_reward_label": reward_label,
     "revu_reward_rows": reward_rows,
+    "revu_timeline": timeline,
     "revu_summary_rows": summary_rows,
     "revu_steps_text": steps_text,
     "revu_progress_values": progress_values,
