@@ -83,6 +83,8 @@ _STEP_STATUS_LABELS: Mapping[StepStatus, str] = {
 _AMOUNT_TEXT = N_("%(amount)s %(currency)s")
 _UNKNOWN_STEP_TEXT = N_("Unknown (%(word)s)")
 _REASON_TEXT = N_("Reason given: %(reason)s")
+_CLAIM_STEP_TEXT = N_("%(number)d. %(name)s — %(status)s, reward %(reward)s")
+_CLAIM_STEP_TIMES_TEXT = N_("completed %(completed)s; credited %(credited)s; reversed %(reversed)s")
 
 _REWARD_KIND_LABELS: Mapping[str, str] = {
     "earned": N_("Earned"),
@@ -646,40 +648,43 @@ def _ticket_time(value: datetime | None) -> str:
 
 def claim_details(offer: Offer, *, user_id: str, support_id: str | None) -> str:
     """The plain-text block a user pastes into a support ticket about this offer."""
+    # One translator and amount formatter per block: the support page words 100 of them.
+    translate = _translator()
+    amount_text = _amount_formatter()
     status = status_label(offer)
     if offer.is_overdue:
-        status = gettext("%(status)s (overdue)", status=status)
+        status = translate(N_("%(status)s (overdue)"), status=status)
     lines = [
-        gettext("Offer claim details"),
-        gettext("User ID: %(value)s", value=_line(user_id)),
-        gettext("Offer: %(id)s — %(name)s", id=offer.offer_id, name=_line(offer.name)),
-        gettext("Status: %(value)s", value=status),
-        gettext("RevU support reference: %(value)s", value=_line(support_id or "-")),
-        gettext("Started: %(value)s", value=_ticket_time(offer.started_at)),
-        gettext("Completed: %(value)s", value=_ticket_time(offer.completed_at)),
-        gettext("Expected credit: %(value)s", value=_ticket_time(offer.expected_credit_at)),
+        translate(N_("Offer claim details")),
+        translate(N_("User ID: %(value)s"), value=_line(user_id)),
+        translate(N_("Offer: %(id)s — %(name)s"), id=offer.offer_id, name=_line(offer.name)),
+        translate(N_("Status: %(value)s"), value=status),
+        translate(N_("RevU support reference: %(value)s"), value=_line(support_id or "-")),
+        translate(N_("Started: %(value)s"), value=_ticket_time(offer.started_at)),
+        translate(N_("Completed: %(value)s"), value=_ticket_time(offer.completed_at)),
+        translate(N_("Expected credit: %(value)s"), value=_ticket_time(offer.expected_credit_at)),
     ]
     if offer.reporting:
-        lines.append(gettext("Crediting time: %(value)s", value=_line(offer.reporting)))
+        lines.append(translate(N_("Crediting time: %(value)s"), value=_line(offer.reporting)))
     reason = offer.reversal_reason
     if reason and offer.state is OfferState.REVERSED:
-        lines.append(gettext("Reason given: %(value)s", value=_line(reason)))
+        lines.append(translate(N_("Reason given: %(value)s"), value=_line(reason)))
     if offer.steps:
-        lines.append(gettext("Steps:"))
+        lines.append(translate(N_("Steps:")))
     for number, step in enumerate(offer.steps, start=1):
         lines.append(
-            gettext(
-                "%(number)d. %(name)s — %(status)s, reward %(reward)s",
+            translate(
+                _CLAIM_STEP_TEXT,
                 number=number,
                 name=_line(step.name),
-                status=status_label(step),
-                reward=format_amount(step.reward) or "-",
+                status=_step_label(step, translate),
+                reward=amount_text(step.reward) or "-",
             )
         )
         lines.append(
             "   "
-            + gettext(
-                "completed %(completed)s; credited %(credited)s; reversed %(reversed)s",
+            + translate(
+                _CLAIM_STEP_TIMES_TEXT,
                 completed=_ticket_time(step.completed_at),
                 credited=_ticket_time(step.credited_at),
                 reversed=_ticket_time(step.reversed_at),
