@@ -153,6 +153,14 @@ class _RequiredText(_Text):
         return text
 
 
+# Most upstream links are this plain: scheme, a host of letters, digits, dots and dashes, maybe a
+# port, then the path. Anything else (credentials, IPv6, odd hosts) goes through urlsplit.
+_PLAIN_URL = re.compile(
+    r"https?://[A-Za-z0-9.-]+(?::([0-9]{1,5}))?(?:[/?#].*)?", re.IGNORECASE | re.ASCII
+)
+_MAX_PORT: Final = 65535
+
+
 def is_safe_url(value: object) -> bool:
     """Whether ``value`` may be used as a link or image: absolute http(s), a host, nothing odd.
 
@@ -165,6 +173,11 @@ def is_safe_url(value: object) -> bool:
         return False
     if not value.isprintable() or " " in value or "\\" in value:
         return False
+    plain = _PLAIN_URL.fullmatch(value)
+    if plain is not None:
+        # Host and port alone, no credentials: what urlsplit would accept, without its cost.
+        port = plain.group(1)
+        return port is None or int(port) <= _MAX_PORT
     lowered = value[:8].lower()
     if not (lowered.startswith("https://") or lowered.startswith("http://")):
         return False
