@@ -87,7 +87,9 @@ _AS_OF: ContextVar[datetime | None] = ContextVar("revu_widgets_as_of", default=N
 
 
 def _clean_text(value: str, max_length: int) -> str | None:
-    text = _UNSAFE_CHARS.sub("", value).strip()
+    # Printable ASCII holds none of the unsafe characters: most upstream text skips the regex.
+    safe = value.isascii() and value.isprintable()
+    text = (value if safe else _UNSAFE_CHARS.sub("", value)).strip()
     if not text:
         return None
     if len(text) > max_length:
