@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
@@ -505,6 +505,25 @@ def _with_aliases(data: Any, aliases: tuple[tuple[str, tuple[str, ...]], ...]) -
     return data if resolved is None else resolved
 
 
+# Marks a field whose absent or null value must be read by the field itself (an error, or a
+# value that is not fixed).
+_ASK_FIELD: Final = object()
+
+_FieldPlan = tuple[str, _LeanField[Any], Callable[..., Any], Any, Any]
+
+
+def _fixed_read(field: _LeanField[Any], raw: Any) -> Any:
+    """What ``field`` reads ``raw`` (missing or None) as, when that is one immutable value."""
+    if callable(field.load_default):
+        return _ASK_FIELD
+    try:
+        value = field.deserialize(raw)
+        hash(value)
+    except (ValidationError, TypeError):
+        return _ASK_FIELD
+    return value
+
+
 class _LeanSchema(Schema):
     """A schema whose plain ``load(data)`` reads its fields directly.
 
@@ -523,13 +542,19 @@ class _LeanSchema(Schema):
 
     def __init__(self) -> None:
         super().__init__()
-        self._plan: tuple[tuple[str, _LeanField[Any]], ...] = tuple(
+        lean = [
             (name, field)
             for name, field in self.load_fields.items()
             if isinstance(field, _LeanField)
-        )
-        if len(self._plan) != len(self.load_fields):
+        ]
+        if len(lean) != len(self.load_fields):
             raise TypeError(f"{type(self).__name__} may have only lean fields")
+        # Per field: its check, bound once, and what an absent or null value reads as when
+        # that is fixed; a page of 500 x 5 reads some 30,000 fields, a third of them absent.
+        self._plan: tuple[_FieldPlan, ...] = tuple(
+            (name, field, field._deserialize, _fixed_read(field, missing), _fixed_read(field, None))
+            for name, field in lean
+        )
 
     def load(
         self,
@@ -548,14 +573,20 @@ class _LeanSchema(Schema):
         values: dict[str, Any] = {}
         errors: dict[str, Any] | None = None
         get = data.get
-        for name, field in self._plan:
+        for name, field, check, if_missing, if_null in self._plan:
             raw = get(name, missing)
             try:
-                if raw is missing or raw is None:
-                    value = field.deserialize(raw, name, data)
+                if raw is missing:
+                    value = if_missing
+                    if value is _ASK_FIELD:
+                        value = field.deserialize(raw, name, data)
+                elif raw is None:
+                    value = if_null
+                    if value is _ASK_FIELD:
+                        value = field.deserialize(raw, name, data)
                 else:
                     # A present value needs only the field's own check (see _LeanField).
-                    value = field._deserialize(raw, name, data)
+                    value = check(raw, name, data)
             except ValidationError as error:
                 if errors is None:
                     errors = {}
