@@ -16,10 +16,9 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, tzinfo
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
 
 from babel import Locale, UnknownLocaleError
@@ -816,12 +815,14 @@ _STEP_TIME_WORDS: tuple[tuple[str, str], ...] = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class TimelineStep:
+TimeRow = tuple[str, str, str | None, str]
+
+
+class TimelineStep(NamedTuple):
     """One step of :func:`timeline`, worded for the ``event_timeline`` macro."""
 
     #: Position in the offer, from 0.
-    index: int
+    position: int
     #: The status value CSS is keyed on (:func:`status_value`).
     state: str
     #: The status words (:func:`status_label`).
@@ -830,7 +831,7 @@ class TimelineStep:
     #: The formatted reward, or ``None`` when RevU gave the step none.
     reward: str | None
     #: ``(field, words, ISO 8601 or None, formatted time)`` for completed, credited, reversed.
-    times: tuple[tuple[str, str, str | None, str], ...]
+    times: tuple[TimeRow, TimeRow, TimeRow]
     #: "Reason given: ..." when RevU gave one.
     reason: str | None
 
@@ -844,28 +845,29 @@ def timeline(offer: Offer) -> list[TimelineStep]:
     translate = _translator()
     amount_text = _amount_formatter()
     datetime_text = _datetime_formatter()
-    words = [(field, translate(word)) for field, word in _STEP_TIME_WORDS]
-    rows: list[TimelineStep] = []
-    for index, step in enumerate(offer.steps):
-        times: list[tuple[str, str, str | None, str]] = []
-        for field, word in words:
-            when: datetime | None = getattr(step, field)
-            if when is None:
-                times.append((field, word, None, ""))
-            else:
-                times.append((field, word, isoformat(when), datetime_text(when)))
-        rows.append(
-            TimelineStep(
-                index=index,
-                state=step.status.value,
-                label=_step_label(step, translate),
-                name=step.name,
-                reward=None if step.reward is None else amount_text(step.reward),
-                times=tuple(times),
-                reason=(translate(_REASON_TEXT, reason=step.reason) if step.reason else None),
-            )
+    completed, credited, reversed_ = ((field, translate(word)) for field, word in _STEP_TIME_WORDS)
+
+    def row(words: tuple[str, str], when: datetime | None) -> TimeRow:
+        if when is None:
+            return (*words, None, "")
+        return (*words, isoformat(when), datetime_text(when))
+
+    return [
+        TimelineStep(
+            index,
+            step.status.value,
+            _step_label(step, translate),
+            step.name,
+            None if step.reward is None else amount_text(step.reward),
+            (
+                row(completed, step.completed_at),
+                row(credited, step.credited_at),
+                row(reversed_, step.reversed_at),
+            ),
+            translate(_REASON_TEXT, reason=step.reason) if step.reason else None,
         )
-    return rows
+        for index, step in enumerate(offer.steps)
+    ]
 
 
 def reward_rows(offer: Offer) -> list[tuple[RewardKind, Decimal]]:
