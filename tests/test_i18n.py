@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import zipfile
 from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -425,26 +424,3 @@ def test_publisher_recipe_separate_domain_next_to_the_hosts_own(
     assert "Meine Angebote" in html
     assert "3 von 4 Schritten" in html
     assert "1 von 1 Schritt" in html
-
-
-@pytest.mark.slow
-def test_wheel_ships_the_template(tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(REPO),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    (wheel,) = tmp_path.glob("revu_widgets-*.whl")
-    assert "revu_widgets/locale/messages.pot" in zipfile.ZipFile(wheel).namelist()

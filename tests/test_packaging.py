@@ -125,6 +125,7 @@ def test_wheel_holds_every_template_and_static_file(wheel: Path) -> None:
         for relative in _repo_assets(folder):
             assert f"revu_widgets/{folder}/{relative}" in names, f"{relative} missing from wheel"
     assert "revu_widgets/py.typed" in names
+    assert "revu_widgets/locale/messages.pot" in names
     assert not any(name.startswith(("tests/", "demo_app/", "templates/")) for name in names)
 
 
