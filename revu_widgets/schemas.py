@@ -28,6 +28,7 @@ safe to render:
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -437,8 +438,20 @@ class _StepStatusField(_LeanField[tuple[StepStatus, str]]):
             value = str(value)
         if not isinstance(value, str):
             raise self.make_error("invalid")
+        if len(value) <= _MAX_KEPT_STATUS_WORD:
+            return _read_status_word(value)
         label = _clean_text(value, MAX_SHORT_TEXT_LENGTH) or ""
         return step_status_from_word(label), label
+
+
+# RevU writes a handful of status words thousands of times per page; short ones are read once.
+_MAX_KEPT_STATUS_WORD: Final = 40
+
+
+@functools.lru_cache(maxsize=256)
+def _read_status_word(value: str) -> tuple[StepStatus, str]:
+    label = _clean_text(value, MAX_SHORT_TEXT_LENGTH) or ""
+    return step_status_from_word(label), label
 
 
 _REPORTING_NOW = re.compile(r"\b(?:instant(?:ly)?|immediate(?:ly)?|real[- ]?time)\b")
