@@ -64,6 +64,7 @@ MAX_STEPS_PER_OFFER: Final = 100
 MAX_OFFERS_PER_PAGE: Final = 1000
 #: Largest reward accepted, in the publisher's virtual currency.
 MAX_REWARD: Final = Decimal(10) ** 12
+_MAX_WHOLE_REWARD: Final = int(MAX_REWARD)
 #: Longest identifier (support id, step id ...) kept.
 MAX_ID_LENGTH: Final = 64
 #: Credit windows longer than this are treated as unreadable.
@@ -226,9 +227,12 @@ class _OfferId(_LeanField[int]):
         raise self.make_error("invalid")
 
 
+_ID_NUMBER_LIMIT: Final = 10**MAX_ID_LENGTH
+
+
 def _label(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
-        return str(value) if abs(value) < 10**MAX_ID_LENGTH else None
+        return str(value) if abs(value) < _ID_NUMBER_LIMIT else None
     if isinstance(value, str):
         return _clean_text(value, MAX_ID_LENGTH)
     return None
@@ -301,7 +305,10 @@ class _Amount(_LeanField[Decimal | None]):
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> Decimal | None:
         if type(value) is int:
-            amount = Decimal(value) if 0 <= value < MAX_REWARD else None
+            # Whole numbers, most rewards, are checked as ints: cheaper than as Decimals.
+            if 0 <= value < _MAX_WHOLE_REWARD:
+                return Decimal(value)
+            amount = None
         elif isinstance(value, float):
             # repr gives the shortest text that round-trips: 0.3 stays 0.3, not 0.2999...
             amount = Decimal(repr(value)) if math.isfinite(value) else None
