@@ -19,8 +19,9 @@ from flask.cli import AppGroup
 
 from . import presentation
 from .errors import RevUError
+from .listing import STATUS_WORDS, parse_status_word
 from .models import Offer, UserProgress
-from .support import STATUS_WORDS, lookup_progress, parse_status_word, support_summary_as_json
+from .support import lookup_progress, support_summary_as_json
 
 #: The ``flask revu`` command group; :meth:`RevUWidgets.init_app` adds it to the app's CLI.
 revu_cli = AppGroup("revu", help="RevU offer progress: support tools.")

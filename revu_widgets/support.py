@@ -15,9 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -36,8 +34,8 @@ from flask import (
 )
 from werkzeug.routing import PathConverter
 
-from . import presentation
-from .errors import ConfigurationError, InvalidRequestError, NotSignedInError, RevUError
+from . import listing, presentation
+from .errors import ConfigurationError, NotSignedInError, RevUError
 from .models import Offer, OfferState, RewardStatus, UserProgress
 
 if TYPE_CHECKING:
@@ -50,30 +48,15 @@ if TYPE_CHECKING:
 #: The audit trail of support lookups. Route it to its own handler to keep it apart.
 audit_log = logging.getLogger("revu_widgets.audit")
 
-#: The status filter words the support API and the CLI accept (``"all"`` = no filter).
-STATUS_WORDS: tuple[str, ...] = ("all", "in_progress", "pending", "credited", "reversed")
-
 #: The realm named in the chatbot API's ``WWW-Authenticate`` challenge.
 API_REALM = "revu-widgets support"
 
 #: Offers per lookup page: a heavy member's 1,200 offers would make one page of megabytes.
 SUPPORT_PAGE_SIZE = 100
 
-_DEFAULT_ARGS = {("status", "all"), ("page", 1)}
 
 # Ids are bounded upstream too; this only keeps one audit line from growing without limit.
 _AUDIT_ID_LIMIT = 200
-
-
-@dataclass(frozen=True, slots=True)
-class SupportTab:
-    """One status filter tab of the lookup page."""
-
-    slug: str
-    label: str
-    count: int
-    url: str
-    current: bool
 
 
 class SupportUserIdConverter(PathConverter):
@@ -95,18 +78,6 @@ class SupportUserIdConverter(PathConverter):
 
 #: Name the converter is registered under on the host's URL map.
 CONVERTER_NAME = "revu_user_id"
-
-
-def parse_status_word(word: str | None) -> RewardStatus | None:
-    """The status for a filter word (``None`` / ``"all"`` = every status).
-
-    Raises :class:`ValueError` with the accepted words for anything else.
-    """
-    if word is None or word == "all":
-        return None
-    if word not in STATUS_WORDS:
-        raise ValueError(f"unknown status {word!r}: choose one of {', '.join(STATUS_WORDS)}")
-    return RewardStatus.from_slug(word)
 
 
 def lookup_progress(
@@ -282,23 +253,19 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
     def support_user(user_id: str) -> str:
         actor = _current_actor(widgets)
         _require_support_access(widgets, user_id=user_id, actor=actor)
-        slug, status = _status_arg()
-        page = _page_arg()
+        slug, status = listing.status_arg()
+        page = listing.page_arg()
         progress = lookup_progress(widgets.client, user_id, channel="page", actor=actor)
-        offers = progress.filtered(status)
-        pages = max(1, math.ceil(len(offers) / SUPPORT_PAGE_SIZE))
-        if page > pages:
-            raise InvalidRequestError(
-                presentation.gettext(
-                    "There is no page %(page)s: this list has %(pages)s.", page=page, pages=pages
-                )
-            )
 
         def page_url(tab: str, number: int) -> str:
-            params: dict[str, Any] = {"status": tab, "page": number}
-            query = {k: v for k, v in params.items() if (k, v) not in _DEFAULT_ARGS}
-            return url_for("revu_widgets.support_user", user_id=user_id, **query)
+            return listing.list_url("revu_widgets.support_user", tab, number, user_id=user_id)
 
+        offers, pagination = listing.paginate(
+            progress.filtered(status),
+            page,
+            SUPPORT_PAGE_SIZE,
+            lambda number: page_url(slug, number),
+        )
         # Overdue credits are listed on every page, each linked to the page that shows it.
         overdue = [
             (
@@ -308,29 +275,19 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
             for index, offer in enumerate(progress.offers)
             if offer.is_overdue
         ]
-        start = (page - 1) * SUPPORT_PAGE_SIZE
         return render_template(
             "revu_widgets/support/user.html",
             user_id=user_id,
             progress=progress,
             summary=progress.summary,
-            offers=offers[start : start + SUPPORT_PAGE_SIZE],
-            first_number=start + 1,
+            offers=offers,
+            first_number=(page - 1) * SUPPORT_PAGE_SIZE + 1,
             overdue=overdue,
-            tabs=[
-                SupportTab(
-                    slug=word,
-                    label=presentation.tab_label(word),
-                    count=progress.summary.count_for(parse_status_word(word)),
-                    url=page_url(word, 1),
-                    current=word == slug,
-                )
-                for word in STATUS_WORDS
-            ],
-            page=page,
-            pages=pages,
-            prev_url=page_url(slug, page - 1) if page > 1 else None,
-            next_url=page_url(slug, page + 1) if page < pages else None,
+            tabs=listing.status_tabs(progress.summary, slug, lambda word: page_url(word, 1)),
+            page=pagination.page,
+            pages=pagination.pages,
+            prev_url=pagination.prev_url,
+            next_url=pagination.next_url,
             support_id=progress.support_id,
             looked_up_at=datetime.now(UTC),
             search_url=url_for("revu_widgets.support_search"),
@@ -345,7 +302,7 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         if not token_matches(presented, str(expected)):
             audit(channel="api", actor=None, user_id=user_id, result="unauthorized")
             return _unauthorized(invalid=presented is not None)
-        _slug, status = _status_arg()
+        _slug, status = listing.status_arg()
         progress = lookup_progress(widgets.client, user_id, channel="api", actor="support-token")
         return jsonify(support_summary_as_json(progress, status=status))
 
@@ -364,28 +321,6 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         methods=["GET"],
         merge_slashes=False,
     )
-
-
-def _status_arg() -> tuple[str, RewardStatus | None]:
-    word = request.args.get("status", "all")
-    try:
-        return word, parse_status_word(word)
-    except ValueError:
-        raise InvalidRequestError(
-            presentation.gettext(
-                "Unknown status filter: choose one of %(choices)s.",
-                choices=", ".join(STATUS_WORDS),
-            )
-        ) from None
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
-        raise InvalidRequestError(
-            presentation.gettext("The page number must be a whole number from 1.")
-        )
-    return int(raw)
 
 
 def _install_converter(state: BlueprintSetupState) -> None:
@@ -445,15 +380,12 @@ def _unauthorized(*, invalid: bool) -> Response:
 __all__ = [
     "API_REALM",
     "CONVERTER_NAME",
-    "STATUS_WORDS",
     "SUPPORT_PAGE_SIZE",
-    "SupportTab",
     "SupportUserIdConverter",
     "audit",
     "audit_log",
     "bearer_token",
     "lookup_progress",
-    "parse_status_word",
     "register_support_views",
     "support_offer_as_json",
     "support_summary_as_json",

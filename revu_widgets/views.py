@@ -9,24 +9,22 @@ from __future__ import annotations
 import logging
 import math
 import secrets
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from . import presentation
+from . import listing, presentation
 from .errors import (
     BadPayloadError,
     ConfigurationError,
-    InvalidRequestError,
     NotSignedInError,
     OfferNotFoundError,
     RateLimitedError,
     RevUError,
 )
-from .models import Offer, RewardStatus, SkippedOffer
+from .models import Offer, SkippedOffer
 from .support import register_support_views
 
 if TYPE_CHECKING:
@@ -35,37 +33,6 @@ if TYPE_CHECKING:
     from .extension import RevUWidgets
 
 log = logging.getLogger("revu_widgets")
-
-#: The history tabs, in order: URL word -> the status they filter on (None = all).
-TAB_STATUSES: dict[str, RewardStatus | None] = {
-    "all": None,
-    "in_progress": RewardStatus.IN_PROGRESS,
-    "pending": RewardStatus.PENDING,
-    "credited": RewardStatus.CREDITED,
-    "reversed": RewardStatus.REVERSED,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Tab:
-    """One history tab as the template reads it."""
-
-    slug: str
-    label: str
-    count: int
-    url: str
-    current: bool
-
-
-@dataclass(frozen=True, slots=True)
-class Pagination:
-    """Where the current history page sits, with links to its neighbours."""
-
-    page: int
-    pages: int
-    total: int
-    prev_url: str | None
-    next_url: str | None
 
 
 def create_blueprint(
@@ -111,45 +78,28 @@ def create_blueprint(
     @bp.get("/")
     def history() -> BaseResponse | str:
         user_id = widgets.current_user_id()
-        slug, status = _status_arg()
-        page = _page_arg()
+        slug, status = listing.status_arg()
+        page = listing.page_arg()
         progress = widgets.client.get_all_progress(user_id)
-        offers = progress.filtered(status)
-        page_size = int(current_app.config["REVU_PAGE_SIZE"])
-        pages = max(1, math.ceil(len(offers) / page_size))
-        if page > pages:
-            raise InvalidRequestError(
-                presentation.gettext(
-                    "There is no page %(page)s: this list has %(pages)s.", page=page, pages=pages
-                )
-            )
-        start = (page - 1) * page_size
-        summary = progress.summary
-        tabs = [
-            Tab(
-                slug=tab_slug,
-                label=presentation.tab_label(tab_slug),
-                count=summary.count_for(tab_status),
-                url=_history_url(tab_slug, 1),
-                current=tab_slug == slug,
-            )
-            for tab_slug, tab_status in TAB_STATUSES.items()
-        ]
+
+        def history_url(word: str, number: int) -> str:
+            return listing.list_url("revu_widgets.history", word, number)
+
+        offers, pagination = listing.paginate(
+            progress.filtered(status),
+            page,
+            int(current_app.config["REVU_PAGE_SIZE"]),
+            lambda number: history_url(slug, number),
+        )
         _report_skipped(progress.skipped)
         return render_template(
             "revu_widgets/history.html",
             progress=progress,
-            summary=summary,
-            offers=offers[start : start + page_size],
-            tabs=tabs,
+            summary=progress.summary,
+            offers=offers,
+            tabs=listing.status_tabs(progress.summary, slug, lambda word: history_url(word, 1)),
             status_slug=slug,
-            pagination=Pagination(
-                page=page,
-                pages=pages,
-                total=len(offers),
-                prev_url=_history_url(slug, page - 1) if page > 1 else None,
-                next_url=_history_url(slug, page + 1) if page < pages else None,
-            ),
+            pagination=pagination,
             detail_url_pattern=_detail_url_pattern(),
             skipped=progress.skipped,
         )
@@ -176,7 +126,7 @@ def create_blueprint(
     @bp.get("/api/progress")
     def api_progress() -> Response:
         user_id = widgets.current_user_id()
-        slug, status = _status_arg()
+        slug, status = listing.status_arg()
         progress = widgets.client.get_all_progress(user_id)
         offers = progress.filtered(status)
         return jsonify(
@@ -184,7 +134,10 @@ def create_blueprint(
                 "status": slug,
                 "total": len(offers),
                 "summary": presentation.summary_as_json(progress.summary),
-                "counts": {s: progress.summary.count_for(st) for s, st in TAB_STATUSES.items()},
+                "counts": {
+                    word: progress.summary.count_for(st)
+                    for word, st in listing.STATUS_FILTERS.items()
+                },
                 "offers": [presentation.offer_as_json(o) for o in offers],
                 "skipped": [_skipped_as_json(s) for s in progress.skipped],
                 "truncated": progress.truncated,
@@ -223,40 +176,10 @@ def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offe
     return offer, page.support_id
 
 
-def _status_arg() -> tuple[str, RewardStatus | None]:
-    slug = request.args.get("status", "all")
-    if slug not in TAB_STATUSES:
-        choices = ", ".join(TAB_STATUSES)
-        raise InvalidRequestError(
-            presentation.gettext(
-                "Unknown status filter: choose one of %(choices)s.", choices=choices
-            )
-        )
-    return slug, TAB_STATUSES[slug]
-
-
-def _page_arg() -> int:
-    raw = request.args.get("page", "1")
-    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
-        raise InvalidRequestError(
-            presentation.gettext("The page number must be a whole number from 1.")
-        )
-    return int(raw)
-
-
 def _url(endpoint: str, **values: Any) -> str:
     from flask import url_for
 
     return url_for(endpoint, **values)
-
-
-def _history_url(slug: str, page: int) -> str:
-    base = _url("revu_widgets.history")
-    params = {k: v for k, v in (("status", slug), ("page", page)) if (k, v) not in _DEFAULTS}
-    return f"{base}?{urlencode(params)}" if params else base
-
-
-_DEFAULTS = {("status", "all"), ("page", 1)}
 
 
 def _detail_url_pattern() -> str:

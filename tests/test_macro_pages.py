@@ -11,6 +11,7 @@ from flask import Flask, render_template
 from jinja2 import DictLoader, FileSystemLoader, PrefixLoader
 
 from revu_widgets import presentation
+from revu_widgets.listing import Pagination, Tab
 from revu_widgets.models import (
     Offer,
     ProgressSummary,
@@ -20,7 +21,6 @@ from revu_widgets.models import (
     StepStatus,
     UserProgress,
 )
-from revu_widgets.views import Pagination, Tab
 
 from .kit_app import TEMPLATES, kit_app
 
