@@ -881,6 +881,16 @@ def reward_rows(offer: Offer) -> list[tuple[RewardKind, Decimal]]:
     return rows
 
 
+def reward_texts(offer: Offer) -> list[tuple[RewardKind, str]]:
+    """:func:`reward_rows` with each amount already formatted, with one formatter per offer.
+
+    For pages that list many offers' rewards: formatting through the ``reward`` macro looks
+    up the locale, currency and translation again for every amount.
+    """
+    amount_text = _amount_formatter()
+    return [(kind, amount_text(amount)) for kind, amount in reward_rows(offer)]
+
+
 def summary_rows(summary: ProgressSummary) -> list[tuple[str, str, Decimal, str]]:
     """``(kind, label, amount, counts text)`` rows for the earnings summary."""
     lost_count = summary.reversed + summary.expired
@@ -930,6 +940,7 @@ _GLOBALS: Mapping[str, Any] = {
     "revu_status_value": status_value,
     "revu_reward_label": reward_label,
     "revu_reward_rows": reward_rows,
+    "revu_reward_texts": reward_texts,
     "revu_timeline": timeline,
     "revu_summary_rows": summary_rows,
     "revu_steps_text": steps_text,
