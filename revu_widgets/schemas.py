@@ -491,7 +491,13 @@ def parse_credit_window(reporting: str | None) -> timedelta | None:
     """
     if not reporting:
         return None
-    text = reporting[:MAX_SHORT_TEXT_LENGTH].lower()
+    return _read_credit_window(reporting[:MAX_SHORT_TEXT_LENGTH])
+
+
+# Offers share a few reporting texts ("up to 30 days"); each is read once (256 kept).
+@functools.lru_cache(maxsize=256)
+def _read_credit_window(reporting: str) -> timedelta | None:
+    text = reporting.lower()
     longest: timedelta | None = None
     for match in _REPORTING_SPAN.finditer(text):
         low, high, unit = match.groups()
