@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from marshmallow import ValidationError
 
-from revu_widgets.schemas import _AS_OF, OfferSchema, StepSchema
+from revu_widgets.schemas import _AS_OF, MAX_URL_LENGTH, OfferSchema, StepSchema, is_safe_url
 
 from .test_client_properties import hostile_events, hostile_offers, valid_offers
 
@@ -54,3 +55,35 @@ def test_offer_quick_path_matches_marshmallow_load(raw: Any) -> None:
 def test_step_quick_path_matches_marshmallow_load(raw: Any) -> None:
     quick, generic = both_ways(StepSchema(), raw)
     assert quick == generic
+
+
+def urlsplit_verdict(value: str) -> bool:
+    """The URL rule written plainly, with urlsplit alone (what the quick regex must agree with)."""
+    if not 0 < len(value) <= MAX_URL_LENGTH or not value.isprintable():
+        return False
+    if " " in value or "\\" in value or not value[:8].lower().startswith(("http://", "https://")):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (raises ValueError for a malformed port)
+    except ValueError:
+        return False
+    return bool(parts.hostname) and "@" not in parts.netloc
+
+
+url_like = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["http://", "https://", "HTTPS://", "javascript:", "ftp://", "//", ""]),
+        st.sampled_from(["", "user@", "a:b@", "@"]),
+        st.text(alphabet="abcXYZ019.-_[]:~%", max_size=12),
+        st.sampled_from(["", ":", ":0", ":80", ":65535", ":65536", ":99999", ":x"]),
+        st.sampled_from(["", "/", "/p?q=1#f", "?x", "#y", "/\\", "/ a"]),
+    ),
+)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(url_like)
+def test_quick_url_check_agrees_with_urlsplit(value: str) -> None:
+    assert is_safe_url(value) is urlsplit_verdict(value)
