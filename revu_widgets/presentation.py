@@ -609,19 +609,24 @@ def offer_as_json(offer: Offer) -> dict[str, Any]:
     }
 
 
+def summary_counts(summary: ProgressSummary) -> dict[str, int]:
+    """How many offers in each state, and how many are overdue (for the JSON routes)."""
+    return {
+        "total": summary.total,
+        "in_progress": summary.in_progress,
+        "pending": summary.pending,
+        "credited": summary.credited,
+        "reversed": summary.reversed,
+        "expired": summary.expired,
+        "unknown": summary.unknown,
+        "overdue": summary.overdue,
+    }
+
+
 def summary_as_json(summary: ProgressSummary) -> dict[str, Any]:
     """A user's earnings summary and counts as JSON (amounts as numbers and words)."""
     return {
-        "counts": {
-            "total": summary.total,
-            "in_progress": summary.in_progress,
-            "pending": summary.pending,
-            "credited": summary.credited,
-            "reversed": summary.reversed,
-            "expired": summary.expired,
-            "unknown": summary.unknown,
-            "overdue": summary.overdue,
-        },
+        "counts": summary_counts(summary),
         "earned": _reward_json(summary.earned),
         "pending": _reward_json(summary.pending_amount),
         "lost": _reward_json(summary.lost),
@@ -985,5 +990,6 @@ __all__ = [
     "status_value",
     "step_as_json",
     "summary_as_json",
+    "summary_counts",
     "tab_label",
 ]

@@ -212,16 +212,7 @@ def support_summary_as_json(
         "generated_at": presentation.isoformat(datetime.now(UTC)),
         "currency": presentation.currency_name(),
         "status_filter": status.value if status is not None else "all",
-        "counts": {
-            "total": summary.total,
-            "in_progress": summary.in_progress,
-            "pending": summary.pending,
-            "credited": summary.credited,
-            "reversed": summary.reversed,
-            "expired": summary.expired,
-            "unknown": summary.unknown,
-            "overdue": summary.overdue,
-        },
+        "counts": presentation.summary_counts(summary),
         "totals": {
             "earned": presentation.amount_number(summary.earned),
             "pending": presentation.amount_number(summary.pending_amount),
