@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,18 +209,14 @@ def _client_from_config(config: Any) -> RevUClient:
         raise ConfigurationError(f"revu-widgets configuration is not valid: {exc}") from None
 
 
-_fake_lock = threading.Lock()
-
-
 def _start_fake_if_asked(app: Flask) -> tuple[FakeRevU | None, FakeServer | None]:
+    """With ``REVU_USE_FAKE``, serve a fake RevU for this app on loopback and point it there."""
     if not app.config["REVU_USE_FAKE"]:
         return None, None
     from .fake import FAKE_API_KEY, FakeRevU, serve_in_thread
 
-    with _fake_lock:
-        fake = FakeRevU(api_key=FAKE_API_KEY)
-        server = serve_in_thread(fake)
-        server.__enter__()
+    fake = FakeRevU(api_key=FAKE_API_KEY)
+    server = serve_in_thread(fake)
     app.config["REVU_BASE_URL"] = server.url
     app.config["REVU_API_KEY"] = FAKE_API_KEY
     return fake, server
