@@ -12,7 +12,17 @@ import secrets
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, current_app, g, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.exceptions import HTTPException
 
 from . import listing, presentation
@@ -63,7 +73,7 @@ def create_blueprint(
             "csp_nonce": getattr(g, "revu_csp_nonce", ""),
             "currency": current_app.config["REVU_CURRENCY_NAME"],
             "revu_base_template": current_app.config["REVU_BASE_TEMPLATE"],
-            "revu_prefix_url": _url("revu_widgets.history"),
+            "revu_prefix_url": url_for("revu_widgets.history"),
         }
 
     @bp.errorhandler(RevUError)
@@ -118,7 +128,7 @@ def create_blueprint(
             offer=offer,
             user_id=user_id,
             support_id=support_id,
-            api_url=_url("revu_widgets.api_offer", offer_id=offer_id),
+            api_url=url_for("revu_widgets.api_offer", offer_id=offer_id),
             refresh_seconds=int(current_app.config["REVU_REFRESH_SECONDS"]),
             claim_text=claim,
         )
@@ -129,6 +139,7 @@ def create_blueprint(
         slug, status = listing.status_arg()
         progress = widgets.client.get_all_progress(user_id)
         offers = progress.filtered(status)
+        _report_skipped(progress.skipped)
         return jsonify(
             {
                 "status": slug,
@@ -176,15 +187,9 @@ def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offe
     return offer, page.support_id
 
 
-def _url(endpoint: str, **values: Any) -> str:
-    from flask import url_for
-
-    return url_for(endpoint, **values)
-
-
 def _detail_url_pattern() -> str:
     # A real URL with a placeholder id, so macros can build links without request context.
-    return _url("revu_widgets.offer_detail", offer_id=0).removesuffix("0") + "{offer_id}"
+    return url_for("revu_widgets.offer_detail", offer_id=0).removesuffix("0") + "{offer_id}"
 
 
 def _skipped_as_json(skipped: SkippedOffer) -> dict[str, Any]:
