@@ -88,7 +88,8 @@ _PATH: Final = "/api/v1/users/{user_id}/getprogress"
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback_host(host: str) -> bool:
+    """Whether ``host`` names this machine (plain http is allowed only there)."""
     if host.lower() in _LOOPBACK_NAMES:
         return True
     try:
@@ -113,7 +114,8 @@ def _check_base_url(base_url: str) -> str:
             "REVU_BASE_URL must be a plain root URL such as "
             f"{DEFAULT_BASE_URL}, without credentials, query or fragment."
         )
-    if not host or not (parts.scheme == "https" or (parts.scheme == "http" and _is_loopback(host))):
+    plain_http_ok = parts.scheme == "http" and is_loopback_host(host)
+    if not host or not (parts.scheme == "https" or plain_http_ok):
         raise ConfigurationError(
             "REVU_BASE_URL must be an https:// URL such as "
             f"{DEFAULT_BASE_URL}; plain http is accepted only for loopback hosts "

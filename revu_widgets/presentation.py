@@ -36,7 +36,7 @@ from .errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from .models import Offer, OfferState, ProgressSummary, Step, StepStatus
+from .models import Offer, OfferState, ProgressSummary, SkippedOffer, Step, StepStatus
 
 try:  # Flask-Babel is optional: the host app decides whether it translates.
     import flask_babel
@@ -609,6 +609,11 @@ def offer_as_json(offer: Offer) -> dict[str, Any]:
     }
 
 
+def skipped_as_json(skipped: SkippedOffer) -> dict[str, Any]:
+    """An offer left out by validation: its id when known and the failing fields (no values)."""
+    return {"offer_id": skipped.offer_id, "fields": list(skipped.field_paths)}
+
+
 def summary_counts(summary: ProgressSummary) -> dict[str, int]:
     """How many offers in each state, and how many are overdue (for the JSON routes)."""
     return {
@@ -986,6 +991,7 @@ __all__ = [
     "next_action_code",
     "ngettext",
     "offer_as_json",
+    "skipped_as_json",
     "status_label",
     "status_value",
     "step_as_json",

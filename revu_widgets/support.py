@@ -220,10 +220,7 @@ def support_summary_as_json(
             "remaining": presentation.amount_number(summary.remaining),
         },
         "offers": [support_offer_as_json(offer) for offer in offers],
-        "skipped": [
-            {"offer_id": item.offer_id, "fields": list(item.field_paths)}
-            for item in progress.skipped
-        ],
+        "skipped": [presentation.skipped_as_json(item) for item in progress.skipped],
         "truncated": progress.truncated,
     }
 

@@ -150,7 +150,7 @@ def create_blueprint(
                     for word, st in listing.STATUS_FILTERS.items()
                 },
                 "offers": [presentation.offer_as_json(o) for o in offers],
-                "skipped": [_skipped_as_json(s) for s in progress.skipped],
+                "skipped": [presentation.skipped_as_json(s) for s in progress.skipped],
                 "truncated": progress.truncated,
                 "support_id": progress.support_id,
             }
@@ -190,10 +190,6 @@ def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offe
 def _detail_url_pattern() -> str:
     # A real URL with a placeholder id, so macros can build links without request context.
     return url_for("revu_widgets.offer_detail", offer_id=0).removesuffix("0") + "{offer_id}"
-
-
-def _skipped_as_json(skipped: SkippedOffer) -> dict[str, Any]:
-    return {"offer_id": skipped.offer_id, "fields": list(skipped.field_paths)}
 
 
 def _report_skipped(skipped: tuple[SkippedOffer, ...]) -> None:

@@ -3,21 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import sys
 from collections.abc import Sequence
 
+from ..client import is_loopback_host
 from .app import FAKE_API_KEY, FakeRevU
 from .server import FakeServer
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -41,7 +32,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.latency < 0:
         parser.error("--latency must not be negative")
 
-    if not _is_loopback(args.host):
+    if not is_loopback_host(args.host):
         print(
             f"warning: serving on {args.host} makes the fake reachable from other machines",
             file=sys.stderr,

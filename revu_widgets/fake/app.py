@@ -20,7 +20,14 @@ from urllib.parse import quote, unquote
 from werkzeug.wrappers import Request, Response
 
 from ..errors import ConfigurationError, InvalidRequestError, OfferNotFoundError
-from .data import BANNED_PREFIX, IMAGE_BASE, generate_offers, offer_image_svg, start_of_day
+from .data import (
+    BANNED_PREFIX,
+    IMAGE_BASE,
+    generate_offers,
+    iso_utc,
+    offer_image_svg,
+    start_of_day,
+)
 from .faults import (
     Fault,
     corrupt_offer,
@@ -230,17 +237,13 @@ def _offer_id_of(offer: Any) -> str | None:
     return None
 
 
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _is_open(event: Any) -> bool:
     return isinstance(event, dict) and event.get("status") in (None, "", "in_progress")
 
 
 def _advance_offer(offer: dict[str, Any], moment: datetime) -> None:
     """Credit what was pending, finish the next open step, and update the offer's status."""
-    stamp = _iso(moment)
+    stamp = iso_utc(moment)
     raw_events = offer.get("events")
     events = raw_events if isinstance(raw_events, list) else []
     steps = [e for e in events if isinstance(e, dict)]

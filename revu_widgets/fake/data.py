@@ -253,8 +253,9 @@ def _template(index: int) -> _Template:
     return rng.choice(_KINDS)(rng, _FIRST_OFFER_ID + index)
 
 
-def _iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+def iso_utc(moment: datetime) -> str:
+    """``moment`` as RevU writes times: ISO 8601 in UTC, to the second, with ``Z``."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _seed(user_id: str) -> int:
@@ -380,14 +381,14 @@ def _build_offer(
     if done:
         completed.append(last_done)
     for event, moment in zip(events, completed, strict=False):
-        event["completed_at"] = _iso(moment)
+        event["completed_at"] = iso_utc(moment)
     stamps = [started, *completed]
 
     def credit(event: dict[str, Any], finished: datetime) -> None:
         delay = _minutes(rng, 0.05, 3) if window else timedelta(minutes=1)
         credited = min(finished + delay, now)
         event["status"] = "credited"
-        event["credited_at"] = _iso(credited)
+        event["credited_at"] = iso_utc(credited)
         stamps.append(credited)
 
     if state in ("in_progress_multi", "in_progress"):
@@ -397,20 +398,20 @@ def _build_offer(
                 events[index]["status"] = "pending"
             else:
                 credit(events[index], moment)
-        offer["expires_at"] = _iso(started + duration)
+        offer["expires_at"] = iso_utc(started + duration)
         if started + duration < now + timedelta(days=2):
-            offer["expires_at"] = _iso(now + _days(rng, 2, 10))
+            offer["expires_at"] = iso_utc(now + _days(rng, 2, 10))
     elif state in ("pending", "pending_overdue"):
         for index, moment in enumerate(completed[:-1]):
             credit(events[index], moment)
         events[-1]["status"] = "pending"
         offer.update(reward_status=4, in_progress=False, user_completed=True)
-        offer["completed_at"] = _iso(last_done)
+        offer["completed_at"] = iso_utc(last_done)
     elif state in ("credited", "credited_multi"):
         for index, moment in enumerate(completed):
             credit(events[index], moment)
         offer.update(reward_status=2, in_progress=False, user_completed=True)
-        offer["completed_at"] = _iso(last_done)
+        offer["completed_at"] = iso_utc(last_done)
         offer["credited_at"] = events[-1]["credited_at"]
     elif state == "reversed":
         for index, moment in enumerate(completed):
@@ -418,7 +419,7 @@ def _build_offer(
         revoked = events[done - 1]
         reversed_at = last_done + _days(rng, 1, 9)
         reason = rng.choice(_REVERSAL_REASONS)
-        revoked.update(status="revoked", reversed_at=_iso(reversed_at), reason=reason)
+        revoked.update(status="revoked", reversed_at=iso_utc(reversed_at), reason=reason)
         stamps.append(reversed_at)
         # Later steps stay not done: an "expired" step would make the offer read as expired.
         offer.update(reward_status=3, in_progress=False, user_completed=done == count)
@@ -430,11 +431,11 @@ def _build_offer(
         for event in events[done:]:
             event["status"] = "expired"
         offer.update(reward_status=3, in_progress=False, user_completed=False)
-        offer["expires_at"] = _iso(started + duration)
+        offer["expires_at"] = iso_utc(started + duration)
         stamps.append(started + duration)
 
-    offer["started_at"] = _iso(started)
-    offer["updated_at"] = _iso(max(s for s in stamps if s <= now))
+    offer["started_at"] = iso_utc(started)
+    offer["updated_at"] = iso_utc(max(s for s in stamps if s <= now))
     offer["events"] = events
     return offer
 
@@ -503,6 +504,7 @@ __all__ = [
     "HEAVY_PREFIX",
     "NEW_PREFIX",
     "generate_offers",
+    "iso_utc",
     "offer_image_svg",
     "start_of_day",
     "window_for",
