@@ -18,6 +18,7 @@ from flask import Flask
 from revu_widgets import RevUWidgets
 
 from .accounts import current_user
+from .language import install_language
 from .views import bp, install_site
 
 #: The kit, set up once and bound to each app by :func:`create_app` (Flask extension pattern).
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     revu.init_app(app)
     install_site(app, revu)
+    install_language(app)
     app.register_blueprint(bp)
     return app
 

@@ -39,7 +39,7 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # The Content-Security-Policy of the kit's pages; ``{nonce}`` is replaced per request.
     # Set to None when the host application sends its own policy.
     "REVU_CONTENT_SECURITY_POLICY": (
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
         "img-src 'self' https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'self'; form-action 'self'"
     ),

@@ -26,6 +26,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException
 
 from . import listing, presentation
+from .csp import policy_with_report_uri, register_csp_report
 from .errors import (
     BadPayloadError,
     ConfigurationError,
@@ -163,6 +164,7 @@ def create_blueprint(
         return jsonify({"offer": presentation.offer_as_json(offer), "support_id": support_id})
 
     register_support_views(bp, widgets)
+    register_csp_report(bp)
     return bp
 
 
@@ -277,5 +279,7 @@ def _add_security_headers(response: Response) -> Response:
     headers["X-Content-Type-Options"] = "nosniff"
     policy = current_app.config["REVU_CONTENT_SECURITY_POLICY"]
     if policy and "Content-Security-Policy" not in headers:
+        if current_app.debug:
+            policy = policy_with_report_uri(policy)
         headers["Content-Security-Policy"] = policy.replace("{nonce}", g.get("revu_csp_nonce", ""))
     return response
