@@ -11,6 +11,7 @@ from flask import Blueprint, Flask, current_app
 
 from .client import RevUClient
 from .errors import ConfigurationError, NotSignedInError
+from .limiter import RateLimiter
 from .models import ProgressSummary, RewardStatus, UserProgress
 from .store import SnapshotStore, open_store
 
@@ -31,6 +32,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_SUPPORT_TOKEN": None,
     "REVU_CACHE_URL": "memory://",
     "REVU_CACHE_SECONDS": 5,
+    # Failed support-token attempts allowed per client address (``limits`` notation).
+    "REVU_SUPPORT_TOKEN_LIMIT": "10/10 minutes",
     # Beyond the core table: the hard deadline for all upstream work behind one page, in seconds.
     "REVU_DEADLINE": 10.0,
     # Start the in-package fake RevU on loopback and use it (demo, local development).
@@ -74,6 +77,8 @@ class KitState:
     widgets: RevUWidgets
     client: RevUClient
     store: SnapshotStore
+    #: The shared rate limiter (same storage as the snapshots); see :mod:`revu_widgets.limiter`.
+    limiter: RateLimiter
     fake: FakeRevU | None = None
     fake_server: FakeServer | None = None
 
@@ -114,6 +119,9 @@ class RevUWidgets:
             widgets=self,
             client=client,
             store=_store_from_config(app.config, client),
+            limiter=RateLimiter(
+                str(app.config["REVU_CACHE_URL"] or ""), key_secret=str(app.config["REVU_API_KEY"])
+            ),
             fake=fake,
             fake_server=fake_server,
         )

@@ -37,7 +37,7 @@ from werkzeug.routing import PathConverter
 
 from . import listing, presentation
 from .errors import ConfigurationError, NotSignedInError, RevUError
-from .extension import member_progress
+from .extension import kit_state, member_progress
 from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
 
 if TYPE_CHECKING:
@@ -79,6 +79,8 @@ class SupportUserIdConverter(PathConverter):
 
 #: Name the converter is registered under on the host's URL map.
 CONVERTER_NAME = "revu_user_id"
+#: The rate limiter's scope for failed support-token attempts.
+THROTTLE_SCOPE = "support-token"
 
 
 def lookup_progress(
@@ -289,9 +291,18 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         expected = current_app.config.get("REVU_SUPPORT_TOKEN")
         if not expected:
             abort(404)
+        # Failed attempts are counted per client address on every worker and host; once over
+        # the limit, even the right token waits, so guessing learns nothing.
+        limiter, rule = kit_state().limiter, current_app.config["REVU_SUPPORT_TOKEN_LIMIT"]
+        address = request.remote_addr or "unknown"
+        throttled = limiter.peek(rule, THROTTLE_SCOPE, address)
+        if not throttled.allowed:
+            audit(channel="api", actor=None, user_id=user_id, result="throttled")
+            return _too_many_attempts(throttled.retry_after)
         presented = bearer_token(request.headers.get("Authorization"))
         if not token_matches(presented, str(expected)):
             audit(channel="api", actor=None, user_id=user_id, result="unauthorized")
+            limiter.hit(rule, THROTTLE_SCOPE, address)
             return _unauthorized(invalid=presented is not None)
         _slug, status = listing.status_arg()
         progress = lookup_progress(user_id, channel="api", actor="support-token")
@@ -343,6 +354,25 @@ def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer]
         return presentation.claim_details(offer, user_id=user_id, support_id=support_id)
 
     return claim
+
+
+def _too_many_attempts(retry_after: int) -> Response:
+    reference = g.get("revu_request_id") or ""
+    response = jsonify(
+        {
+            "error": {
+                "code": "too_many_attempts",
+                "message": "Too many wrong support tokens from this address: try again later.",
+                "reference": reference,
+                "retry_after": retry_after,
+            }
+        }
+    )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    if reference:
+        response.headers["X-Request-Id"] = reference
+    return response
 
 
 def _unauthorized(*, invalid: bool) -> Response:
