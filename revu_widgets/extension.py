@@ -256,10 +256,9 @@ def _store_from_config(config: Any, client: RevUClient) -> SnapshotStore:
     return open_store(
         str(config["REVU_CACHE_URL"] or ""),
         seconds=seconds,
-        # A reader never waits for another's walk longer than that walk may last.
-        wait_limit=client.deadline + 1.0,
+        # A reader never waits for another's walk longer than a page may take.
+        wait_limit=client.deadline,
         key_secret=str(config["REVU_API_KEY"]),
-        deadline=client.deadline,
     )
 
 

@@ -96,8 +96,11 @@ class MemoryStore(SnapshotStore):
     With several workers each keeps its own snapshots and its own walks; use Redis to share.
     """
 
-    def __init__(self, *, seconds: float, wait_limit: float) -> None:
+    def __init__(self, *, seconds: float, wait_limit: float, versioned: bool = True) -> None:
         super().__init__(seconds=seconds, wait_limit=wait_limit)
+        # The version stamp costs one JSON encoding per walk; a store used only to share walks
+        # inside a process (in front of Redis) does without.
+        self._versioned = versioned
         self._lock = threading.Lock()
         self._members: OrderedDict[str, _Member] = OrderedDict()
 
@@ -137,7 +140,7 @@ class MemoryStore(SnapshotStore):
         return result
 
     def _land(self, user_id: str, flight: _Flight, result: UserProgress | None) -> None:
-        stamp = digest(to_json(result)) if result is not None else ""
+        stamp = digest(to_json(result)) if result is not None and self._versioned else ""
         with self._lock:
             member = self._member(user_id)
             if member.flight is flight:
@@ -164,17 +167,23 @@ class MemoryStore(SnapshotStore):
             return f"{member.generation}.{member.digest}" if member is not None else "0."
 
 
-def open_store(
-    url: str, *, seconds: float, wait_limit: float, key_secret: str, deadline: float
-) -> SnapshotStore:
+def open_store(url: str, *, seconds: float, wait_limit: float, key_secret: str) -> SnapshotStore:
     """The store ``REVU_CACHE_URL`` names.
 
-    ``key_secret`` keys the hash that stands for members' ids in a shared store; ``deadline`` is
-    the page deadline a shared store must never hold a request past.
+    ``key_secret`` keys the hash that stands for members' ids in a shared store.
     """
     scheme = urlsplit(url).scheme if isinstance(url, str) else ""
     if scheme == "memory":
         return MemoryStore(seconds=seconds, wait_limit=wait_limit)
+    if scheme in ("redis", "rediss"):
+        try:
+            from .redis_store import RedisStore
+        except ImportError:
+            raise ConfigurationError(
+                "REVU_CACHE_URL names Redis, but redis-py is not installed: "
+                "pip install 'revu-widgets[redis]'."
+            ) from None
+        return RedisStore(url, seconds=seconds, wait_limit=wait_limit, key_secret=key_secret)
     raise ConfigurationError(
         "REVU_CACHE_URL must be memory:// (one process) or redis://host:6379/0 / "
         "rediss://... (shared by every worker and host)."

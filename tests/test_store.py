@@ -7,26 +7,30 @@ until every visitor is inside the store, and only then lets it go.
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from revu_widgets import RevUClient, RevUWidgets, store
+from revu_widgets import RevUClient, RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY, FakeRevU
 from revu_widgets.snapshots import SnapshotFormatError, decode_progress, encode_progress
 
+from .concurrency import (
+    MEMBER,
+    gated_fake_revu,
+    held_upstream,
+    run_together,
+    upstream_walks,
+    waiting_or_walking,
+)
 from .conftest import HostFactory, header_user
 
-MEMBER = "alex-1"
-STORE_FILE = Path(store.__file__).resolve()
+gated = gated_fake_revu  # these tests' fake_revu can hold its answers
 
 
 def host_with_page(make_host: HostFactory, **config: Any) -> Flask:
@@ -49,77 +53,6 @@ def as_user(app: Flask, user_id: str) -> Callable[[str], Any]:
         return client.get(url, headers={"X-Test-User": user_id})
 
     return get
-
-
-def upstream_walks(fake: FakeRevU, user_id: str = MEMBER) -> int:
-    """Walks started for ``user_id``: requests for the first page of the whole history."""
-    return sum(
-        1
-        for r in fake.requests
-        if r.user_id == user_id and r.query.get("offset") == "0" and "offer_id" not in r.query
-    )
-
-
-def inside_store(thread: threading.Thread) -> bool:
-    """Whether ``thread`` is running :meth:`SnapshotStore.read` (walking, or waiting for a walk)."""
-    frame = sys._current_frames().get(thread.ident or -1)
-    while frame is not None:
-        if frame.f_code.co_name == "read" and Path(frame.f_code.co_filename) == STORE_FILE:
-            return True
-        frame = frame.f_back
-    return False
-
-
-class GatedFake(FakeRevU):
-    """The fake RevU, able to hold every request until let go (then answer them normally)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.gate = threading.Event()
-        self.gate.set()
-
-    def __call__(self, environ: Any, start_response: Any) -> Any:
-        self.gate.wait(30)
-        return super().__call__(environ, start_response)
-
-
-@pytest.fixture
-def fake_revu() -> Iterator[GatedFake]:
-    fake = GatedFake()
-    yield fake
-    fake.gate.set()
-    fake.release()
-
-
-@contextmanager
-def held_upstream(fake: FakeRevU) -> Iterator[None]:
-    """The fake answers nothing until the block ends (then everything it held at once)."""
-    assert isinstance(fake, GatedFake)
-    fake.gate.clear()
-    try:
-        yield
-    finally:
-        fake.gate.set()
-
-
-def run_together(calls: list[Callable[[], Any]], fake: FakeRevU) -> list[Any]:
-    """Run ``calls`` in threads while RevU is held, release it once all are inside the store."""
-    results: list[Any] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        results[index] = calls[index]()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    with held_upstream(fake):
-        for thread in threads:
-            thread.start()
-        give_up = time.monotonic() + 30
-        while not all(inside_store(t) for t in threads):
-            assert time.monotonic() < give_up, "the visitors never reached the store"
-            time.sleep(0.01)
-    for thread in threads:
-        thread.join(30)
-    return results
 
 
 @pytest.mark.parametrize("seconds", [5, 0])
@@ -147,14 +80,19 @@ def test_concurrent_requests_on_every_route_share_one_walk(
     assert f"{len(fake_revu.offers_for(MEMBER))} offers" in responses[4].get_data(as_text=True)
 
 
-def test_a_snapshot_serves_its_member_for_the_window_then_expires(
+def test_a_snapshot_serves_its_member_within_the_window(
     make_host: HostFactory, fake_revu: FakeRevU
 ) -> None:
-    get = as_user(host_with_page(make_host, REVU_CACHE_SECONDS=0.5), MEMBER)
-    for url in ("/rewards/", "/rewards/api/progress", "/host-page"):
+    get = as_user(host_with_page(make_host, REVU_CACHE_SECONDS=60), MEMBER)
+    for url in ("/rewards/", "/rewards/api/progress", "/host-page", "/rewards/?status=pending"):
         assert get(url).status_code == 200
     assert upstream_walks(fake_revu) == 1
-    time.sleep(0.6)
+
+
+def test_a_snapshot_expires_after_the_window(make_host: HostFactory, fake_revu: FakeRevU) -> None:
+    get = as_user(host_with_page(make_host, REVU_CACHE_SECONDS=0.2), MEMBER)
+    assert get("/rewards/").status_code == 200
+    time.sleep(0.3)
     assert get("/rewards/").status_code == 200
     assert upstream_walks(fake_revu) == 2
 
@@ -213,7 +151,7 @@ def test_a_refresh_during_a_walk_is_not_lost(make_host: HostFactory, fake_revu: 
     with held_upstream(fake_revu):
         early = threading.Thread(target=lambda: result.append(get("/rewards/api/progress")))
         early.start()
-        while not inside_store(early):
+        while not waiting_or_walking(early):
             time.sleep(0.01)
         with app.app_context():
             app.extensions["test_revu"].refresh(MEMBER)
