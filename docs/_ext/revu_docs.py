@@ -242,7 +242,8 @@ class MacroDirective(_MarkdownDirective):
         except DocsDriftError as exc:
             raise self.error(str(exc)) from None
         body = "\n".join(self.content)
-        text = f"````{{py:function}} {signature_text(name, params)}\n{body}\n````\n"
+        # A blank first line: MyST would read leading ":param x:" lines as directive options.
+        text = f"````{{py:function}} {signature_text(name, params)}\n\n{body}\n````\n"
         return self.parse_markdown(text)
 
 
