@@ -43,6 +43,7 @@ from .claims import (
     sniff_image,
 )
 from .errors import ConfigurationError
+from .extension import kit_state
 from .models import Offer, OfferState
 from .presentation import N_
 
@@ -57,6 +58,8 @@ audit_log = logging.getLogger("revu_widgets.audit")
 
 #: The hidden form field carrying the signed form token.
 TOKEN_FIELD = "revu_token"  # noqa: S105 - a field name, not a secret
+#: The shared rate limiter's scope for members' reports (``REVU_CLAIM_LIMIT``).
+LIMIT_SCOPE = "claim-report"
 #: How long a form stays valid after it was shown.
 TOKEN_MAX_AGE = timedelta(hours=2)
 #: Longest description a member can send.
@@ -69,7 +72,7 @@ _AUDIT_TEXT_LIMIT = 200
 #: Form fields shown again when the form comes back with a problem to fix.
 _ANSWER_FIELDS = ("problem", "step", "occurred_on", "message")
 
-LoadOffer = Callable[["RevUWidgets", str, int], tuple[Offer, str | None]]
+LoadOffer = Callable[[str, int], tuple[Offer, str | None]]
 
 
 def claim_policy() -> ClaimPolicy:
@@ -568,7 +571,7 @@ def register_report_views(bp: Blueprint, widgets: RevUWidgets, load_offer: LoadO
         user_id = widgets.current_user_id()
         if request.method == "POST":
             return _file(widgets, load_offer, user_id, offer_id)
-        offer, support_id = load_offer(widgets, user_id, offer_id)
+        offer, support_id = load_offer(user_id, offer_id)
         clock = offer_clock(widgets, user_id, offer)
         return _form_page(widgets, user_id, offer, support_id, clock)
 
@@ -656,7 +659,22 @@ def _file(
             ),
             offer_id,
         )
-    offer, support_id = load_offer(widgets, user_id, offer_id)
+    limiter, rule = kit_state().limiter, str(current_app.config["REVU_CLAIM_LIMIT"])
+    throttled = limiter.peek(rule, LIMIT_SCOPE, user_id)
+    if not throttled.allowed:
+        audit_claim(user_id=user_id, offer_id=offer_id, result="rate_limited")
+        body, status = _refused(
+            429,
+            presentation.gettext(
+                "You have sent several reports in a short time. Please try again later; "
+                "your earlier reports have reached us."
+            ),
+            offer_id,
+        )
+        return current_app.response_class(
+            body, status=status, headers={"Retry-After": str(throttled.retry_after)}
+        )
+    offer, support_id = load_offer(user_id, offer_id)
     clock = offer_clock(widgets, user_id, offer)
     if not clock.is_open:
         audit_claim(user_id=user_id, offer_id=offer_id, result=f"refused_{clock.phase.value}")
@@ -685,6 +703,8 @@ def _file(
             error=problem.message,
             answers={k: str(form.get(k, "")) for k in _ANSWER_FIELDS},
         )
+    # Only reports that go somewhere count: fixing a form answer costs nothing.
+    limiter.hit(rule, LIMIT_SCOPE, user_id)
     claim = build_claim(
         user_id=user_id,
         offer=offer,
@@ -763,6 +783,7 @@ def install(app: Flask) -> None:
 
 
 __all__ = [
+    "LIMIT_SCOPE",
     "MESSAGE_LIMIT",
     "TOKEN_FIELD",
     "audit_claim",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -29,6 +29,7 @@ from .known_offers import (
     known_offers,
     overdue_pending_offer,
 )
+from .redis_server import RedisServer
 
 MEMBER = "alex-7"
 OVERDUE = 51003
@@ -162,33 +163,6 @@ def test_offer_json_carries_the_clock_for_each_state(client: FlaskClient) -> Non
     one = client.get(f"/rewards/api/offers/{WAITING}").json["offer"]["claim"]
     assert one["phase"] == "wait"
     assert one["suggested_action"]["code"] == "wait"
-
-
-def test_offer_page_shows_the_clock_and_a_report_button_only_while_open(
-    client: FlaskClient,
-) -> None:
-    overdue = client.get(f"/rewards/offers/{OVERDUE}").text
-    assert f'href="{report_url(OVERDUE)}"' in overdue
-    assert 'data-revu-claim="open"' in overdue
-    # High on the page: before the steps and the claim details a phone user scrolls past.
-    assert overdue.index("Report a problem") < overdue.index("revu-steps-title")
-
-    waiting = client.get(f"/rewards/offers/{WAITING}").text
-    assert report_url(WAITING) not in waiting
-    assert 'data-revu-claim="wait"' in waiting
-    assert "you can report it then" in waiting
-
-
-def test_history_cards_link_to_the_report_only_when_a_claim_is_open(
-    client: FlaskClient,
-) -> None:
-    page = client.get("/rewards/").text
-
-    for offer_id in (OVERDUE, REVERSED, IN_PROGRESS):
-        assert f'href="{report_url(offer_id)}"' in page
-    for offer_id in (WAITING, CREDITED):
-        assert report_url(offer_id) not in page
-    assert "Report possible from" in page
 
 
 def test_report_page_before_the_window_says_when_and_has_no_form(client: FlaskClient) -> None:
@@ -508,9 +482,9 @@ def test_credited_by_revu_but_not_by_the_site_is_the_sites_own_problem(
 
     client = sign_in(make_app(ledger=ledger).test_client(), MEMBER)
 
-    page = client.get(f"/rewards/offers/{CREDITED}").text
+    page = client.get(report_url(CREDITED)).text
     assert "That is our mistake, not yours" in page
-    assert f'href="{report_url(CREDITED)}"' in page
+    assert "<form" in page
     response = send(client, CREDITED, problem="missing_from_balance")
 
     assert response.status_code == 200
@@ -637,3 +611,52 @@ def test_in_progress_offer_steps_are_offered_with_the_first_missing_one_chosen(
     assert response.status_code == 200
     assert claims[0].problem is Problem.STEP_NOT_RECORDED
     assert "Step: Level 25" in claims[0].ticket_text
+
+
+# --- rate limit ---------------------------------------------------------------------------------
+
+
+def test_reports_over_the_members_limit_are_refused_with_retry_after(
+    make_app: Callable[..., Flask], claims: list[Claim], caplog: pytest.LogCaptureFixture
+) -> None:
+    app = make_app(REVU_CLAIM_LIMIT="2/hour")
+    client = sign_in(app.test_client(), MEMBER)
+    caplog.set_level(logging.INFO, "revu_widgets.audit")
+
+    # A form sent back to be fixed does not count.
+    assert send(client, OVERDUE, occurred_on="2999-01-01").status_code == 422
+    assert send(client, OVERDUE).status_code == 200
+    assert send(client, REVERSED, problem="dispute_reversal", dispute="yes").status_code == 200
+    refused = send(client, IN_PROGRESS, problem="step_not_recorded")
+
+    assert refused.status_code == 429
+    assert 0 < int(refused.headers["Retry-After"]) <= 3600
+    assert "several reports in a short time" in refused.text
+    assert len(claims) == 2
+    assert "result=rate_limited" in claim_lines(caplog)[-1].getMessage()
+
+
+@pytest.fixture
+def shared_redis() -> Iterator[RedisServer]:
+    server = RedisServer()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_the_limit_is_shared_by_every_worker_through_redis(
+    make_app: Callable[..., Flask], claims: list[Claim], shared_redis: RedisServer
+) -> None:
+    config = {"REVU_CLAIM_LIMIT": "1/hour", "REVU_CACHE_URL": shared_redis.url}
+    first = sign_in(make_app(**config).test_client(), MEMBER)
+    second = sign_in(make_app(**config).test_client(), MEMBER)
+
+    assert send(first, OVERDUE).status_code == 200
+    assert send(second, OVERDUE).status_code == 429
+    assert len(claims) == 1
+
+
+def test_a_claim_limit_that_is_not_a_rate_is_refused_at_start(make_host: HostFactory) -> None:
+    with pytest.raises(ConfigurationError, match="REVU_CLAIM_LIMIT"):
+        make_host(REVU_CLAIM_LIMIT="lots")
