@@ -25,7 +25,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from . import listing, presentation
+from . import listing, presentation, report
 from .csp import policy_with_report_uri, register_csp_report
 from .errors import (
     BadPayloadError,
@@ -113,6 +113,7 @@ def create_blueprint(
             status_slug=slug,
             pagination=pagination,
             detail_url_pattern=_detail_url_pattern(),
+            report_url_pattern=_report_url_pattern(),
             skipped=progress.skipped,
         )
 
@@ -133,6 +134,8 @@ def create_blueprint(
             api_url=url_for("revu_widgets.api_offer", offer_id=offer_id),
             refresh_seconds=int(current_app.config["REVU_REFRESH_SECONDS"]),
             claim_text=claim,
+            claim_clock=report.offer_clock(widgets, user_id, offer),
+            report_url=url_for("revu_widgets.report_offer", offer_id=offer_id),
         )
 
     @bp.get("/api/progress")
@@ -151,7 +154,7 @@ def create_blueprint(
                     word: progress.summary.count_for(st)
                     for word, st in listing.STATUS_FILTERS.items()
                 },
-                "offers": [presentation.offer_as_json(o) for o in offers],
+                "offers": [_offer_json(widgets, user_id, o) for o in offers],
                 "skipped": [presentation.skipped_as_json(s) for s in progress.skipped],
                 "truncated": progress.truncated,
                 "support_id": progress.support_id,
@@ -162,9 +165,11 @@ def create_blueprint(
     def api_offer(offer_id: int) -> Response:
         user_id = widgets.current_user_id()
         offer, support_id = _load_offer(user_id, offer_id)
-        return _conditional({"offer": presentation.offer_as_json(offer), "support_id": support_id})
+        offer_json = _offer_json(widgets, user_id, offer)
+        return _conditional({"offer": offer_json, "support_id": support_id})
 
     register_support_views(bp, widgets)
+    report.register_report_views(bp, widgets, _load_offer)
     register_csp_report(bp)
     return bp
 
@@ -202,6 +207,20 @@ def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
             reference=page.support_id,
         )
     return offer, page.support_id
+
+
+def _offer_json(widgets: RevUWidgets, user_id: str, offer: Offer) -> dict[str, Any]:
+    data = presentation.offer_as_json(offer)
+    clock = report.offer_clock(widgets, user_id, offer)
+    data["claim"] = report.clock_as_json(clock, offer)
+    data["claim"]["report_url"] = (
+        url_for("revu_widgets.report_offer", offer_id=offer.offer_id) if clock.is_open else None
+    )
+    return data
+
+
+def _report_url_pattern() -> str:
+    return url_for("revu_widgets.report_offer", offer_id=0).replace("/0/", "/{offer_id}/")
 
 
 def _detail_url_pattern() -> str:
