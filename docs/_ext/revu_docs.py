@@ -5,8 +5,9 @@
   dict does not have, fails the build.
 - ``revu-routes``: the kit's routes as the blueprint registers them (path, methods,
   endpoint), each with the page's words for it; an undocumented or unknown endpoint fails.
-- ``revu-macro NAME``: one macro's signature read from ``macros.html`` with Jinja's own parser,
-  and its ``:param name:`` lines, which must name exactly the macro's parameters.
+- ``revu-macro NAME``: one macro's signature read from the kit's templates with Jinja's own
+  parser, and its ``:param name:`` lines, which must name exactly the macro's parameters; a
+  public macro no page documents fails the build.
 
 The parsing helpers are plain functions, shared with the test suite (``tests/test_docs.py``).
 """
@@ -25,7 +26,7 @@ from sphinx.application import Sphinx
 from sphinx.util.docutils import SphinxDirective
 
 REPO = Path(__file__).resolve().parents[2]
-MACROS = REPO / "templates" / "revu_widgets" / "macros.html"
+TEMPLATES = REPO / "templates"
 
 _ENTRY = re.compile(r"^(?P<name>[A-Za-z_][\w.]*)\s*$")
 _PARAM = re.compile(r"^:param (?P<name>\w+):")
@@ -109,20 +110,34 @@ class MacroParam:
     default: str | None
 
 
-def macro_signatures(path: Path = MACROS) -> dict[str, tuple[MacroParam, ...]]:
-    """Every macro in ``path`` with its parameters, read by Jinja's parser (not a regex)."""
+@dataclass(frozen=True)
+class Macro:
+    """A macro of the kit's templates: where a host imports it from, and its parameters."""
+
+    name: str
+    template: str
+    params: tuple[MacroParam, ...]
+
+
+def kit_macros(root: Path = TEMPLATES) -> dict[str, Macro]:
+    """Every macro in the kit's templates, read by Jinja's parser (not a regex)."""
     from jinja2 import Environment
     from jinja2 import nodes as jinja_nodes
 
-    tree = Environment(autoescape=True).parse(path.read_text(encoding="utf-8"))
-    signatures = {}
-    for macro in tree.find_all(jinja_nodes.Macro):
-        defaults: list[Any] = [None] * (len(macro.args) - len(macro.defaults))
-        defaults += [_literal(node) for node in macro.defaults]
-        signatures[macro.name] = tuple(
-            MacroParam(arg.name, default) for arg, default in zip(macro.args, defaults, strict=True)
-        )
-    return signatures
+    env = Environment(autoescape=True)
+    macros = {}
+    for path in sorted((root / "revu_widgets").rglob("*.html")):
+        tree = env.parse(path.read_text(encoding="utf-8"))
+        for macro in tree.find_all(jinja_nodes.Macro):
+            defaults: list[Any] = [None] * (len(macro.args) - len(macro.defaults))
+            defaults += [_literal(node) for node in macro.defaults]
+            params = tuple(
+                MacroParam(arg.name, default)
+                for arg, default in zip(macro.args, defaults, strict=True)
+            )
+            template = path.relative_to(root).as_posix()
+            macros[macro.name] = Macro(macro.name, template, params)
+    return macros
 
 
 def _literal(node: Any) -> str:
@@ -133,9 +148,9 @@ def _literal(node: Any) -> str:
     return node.__class__.__name__
 
 
-def public_macros(path: Path = MACROS) -> dict[str, tuple[MacroParam, ...]]:
-    """The macros a host imports (names without a leading underscore)."""
-    return {name: params for name, params in macro_signatures(path).items() if name[0] != "_"}
+def public_macros(root: Path = TEMPLATES) -> dict[str, tuple[MacroParam, ...]]:
+    """The macros a host imports (names without a leading underscore), with their parameters."""
+    return {name: m.params for name, m in kit_macros(root).items() if name[0] != "_"}
 
 
 def signature_text(name: str, params: Iterable[MacroParam]) -> str:
@@ -229,10 +244,10 @@ class MacroDirective(_MarkdownDirective):
 
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
-        signatures = public_macros()
-        if name not in signatures:
-            raise self.error(f"macros.html has no public macro {name!r}")
-        params = signatures[name]
+        macros = kit_macros()
+        if name not in macros or name.startswith("_"):
+            raise self.error(f"the kit's templates have no public macro {name!r}")
+        params = macros[name].params
         try:
             check_same(
                 f"parameters of {name}",
@@ -241,7 +256,7 @@ class MacroDirective(_MarkdownDirective):
             )
         except DocsDriftError as exc:
             raise self.error(str(exc)) from None
-        body = "\n".join(self.content)
+        body = f"Import it from `{macros[name].template}`.\n\n" + "\n".join(self.content)
         # A blank first line: MyST would read leading ":param x:" lines as directive options.
         text = f"````{{py:function}} {signature_text(name, params)}\n\n{body}\n````\n"
         return self.parse_markdown(text)
@@ -277,7 +292,7 @@ def _check_every_macro_documented(app: Sphinx, env: Any) -> None:
         from sphinx.util import logging
 
         logging.getLogger(__name__).warning(
-            "macros.html has macros the manual does not document: %s", ", ".join(missing)
+            "the kit's templates have macros the manual does not document: %s", ", ".join(missing)
         )
 
 
