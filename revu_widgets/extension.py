@@ -42,6 +42,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_LOGIN_URL": None,
     # How often the offer page refreshes itself, in seconds (0 turns live refresh off).
     "REVU_REFRESH_SECONDS": 10,
+    # How often an open offer page asks whether the member's data changed (a postback), in
+    # seconds: a cheap check that never calls RevU. 0 leaves only the REVU_REFRESH_SECONDS poll.
+    "REVU_LIVE_CHECK_SECONDS": 1.5,
     # The Content-Security-Policy of the kit's pages; ``{nonce}`` is replaced per request.
     # Set to None when the host application sends its own policy.
     "REVU_CONTENT_SECURITY_POLICY": (

@@ -118,6 +118,8 @@ def create_blueprint(
     @bp.get("/offers/<int:offer_id>")
     def offer_detail(offer_id: int) -> str:
         user_id = widgets.current_user_id()
+        # Read before the snapshot, so a postback landing meanwhile still shows as a change.
+        version = kit_state().store.version(user_id)
         offer, support_id = _load_offer(user_id, offer_id)
         claim = (
             presentation.claim_details(offer, user_id=user_id, support_id=support_id)
@@ -131,6 +133,9 @@ def create_blueprint(
             support_id=support_id,
             api_url=url_for("revu_widgets.api_offer", offer_id=offer_id),
             refresh_seconds=int(current_app.config["REVU_REFRESH_SECONDS"]),
+            version_url=url_for("revu_widgets.api_version"),
+            version=version,
+            check_seconds=float(current_app.config["REVU_LIVE_CHECK_SECONDS"]),
             claim_text=claim,
         )
 
@@ -162,6 +167,12 @@ def create_blueprint(
         user_id = widgets.current_user_id()
         offer, support_id = _load_offer(user_id, offer_id)
         return _conditional({"offer": presentation.offer_as_json(offer), "support_id": support_id})
+
+    @bp.get("/api/version")
+    def api_version() -> Response:
+        # What open offer pages poll: a stamp from the store, never an upstream call.
+        user_id = widgets.current_user_id()
+        return jsonify({"version": kit_state().store.version(user_id)})
 
     register_support_views(bp, widgets)
     return bp
@@ -219,7 +230,12 @@ def _report_skipped(skipped: tuple[SkippedOffer, ...]) -> None:
 
 #: Endpoints that answer in JSON, errors included.
 JSON_ENDPOINTS = frozenset(
-    {"revu_widgets.api_progress", "revu_widgets.api_offer", "revu_widgets.support_api_user"}
+    {
+        "revu_widgets.api_progress",
+        "revu_widgets.api_offer",
+        "revu_widgets.api_version",
+        "revu_widgets.support_api_user",
+    }
 )
 
 
