@@ -143,13 +143,26 @@ def create_blueprint(
     def api_progress() -> Response:
         user_id = widgets.current_user_id()
         slug, status = listing.status_arg()
+        page = listing.page_arg()
         progress = member_progress(user_id)
-        offers = progress.filtered(status)
+        page_size = int(current_app.config["REVU_PAGE_SIZE"])
+        # Pages as the history's, so a long history is never one multi-megabyte answer.
+        offers, pagination = listing.paginate(
+            progress.filtered(status),
+            page,
+            page_size,
+            lambda number: listing.list_url("revu_widgets.api_progress", slug, number),
+        )
         _report_skipped(progress.skipped)
         return _conditional(
             {
                 "status": slug,
-                "total": len(offers),
+                "total": pagination.total,
+                "page": pagination.page,
+                "pages": pagination.pages,
+                "page_size": page_size,
+                "next_url": pagination.next_url,
+                "prev_url": pagination.prev_url,
                 "summary": presentation.summary_as_json(progress.summary),
                 "counts": {
                     word: progress.summary.count_for(st)
