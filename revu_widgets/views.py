@@ -25,7 +25,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from . import listing, presentation
+from . import listing, presentation, report
 from .errors import (
     BadPayloadError,
     ConfigurationError,
@@ -112,6 +112,7 @@ def create_blueprint(
             status_slug=slug,
             pagination=pagination,
             detail_url_pattern=_detail_url_pattern(),
+            report_url_pattern=_report_url_pattern(),
             skipped=progress.skipped,
         )
 
@@ -137,6 +138,8 @@ def create_blueprint(
             version=version,
             check_seconds=float(current_app.config["REVU_LIVE_CHECK_SECONDS"]),
             claim_text=claim,
+            claim_clock=report.offer_clock(widgets, user_id, offer),
+            report_url=url_for("revu_widgets.report_offer", offer_id=offer_id),
         )
 
     @bp.get("/api/progress")
@@ -168,7 +171,7 @@ def create_blueprint(
                     word: progress.summary.count_for(st)
                     for word, st in listing.STATUS_FILTERS.items()
                 },
-                "offers": [presentation.offer_as_json(o) for o in offers],
+                "offers": [_offer_json(widgets, user_id, o) for o in offers],
                 "skipped": [presentation.skipped_as_json(s) for s in progress.skipped],
                 "truncated": progress.truncated,
                 "support_id": progress.support_id,
@@ -179,7 +182,8 @@ def create_blueprint(
     def api_offer(offer_id: int) -> Response:
         user_id = widgets.current_user_id()
         offer, support_id = _load_offer(user_id, offer_id)
-        return _conditional({"offer": presentation.offer_as_json(offer), "support_id": support_id})
+        offer_json = _offer_json(widgets, user_id, offer)
+        return _conditional({"offer": offer_json, "support_id": support_id})
 
     @bp.get("/api/version")
     def api_version() -> Response:
@@ -188,6 +192,7 @@ def create_blueprint(
         return jsonify({"version": kit_state().store.version(user_id)})
 
     register_support_views(bp, widgets)
+    report.register_report_views(bp, widgets, _load_offer)
     return bp
 
 
@@ -224,6 +229,20 @@ def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
             reference=page.support_id,
         )
     return offer, page.support_id
+
+
+def _offer_json(widgets: RevUWidgets, user_id: str, offer: Offer) -> dict[str, Any]:
+    data = presentation.offer_as_json(offer)
+    clock = report.offer_clock(widgets, user_id, offer)
+    data["claim"] = report.clock_as_json(clock, offer)
+    data["claim"]["report_url"] = (
+        url_for("revu_widgets.report_offer", offer_id=offer.offer_id) if clock.is_open else None
+    )
+    return data
+
+
+def _report_url_pattern() -> str:
+    return url_for("revu_widgets.report_offer", offer_id=0).replace("/0/", "/{offer_id}/")
 
 
 def _detail_url_pattern() -> str:
