@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from .errors import UpstreamTimeoutError
 from .models import UserProgress
-from .snapshots import SnapshotFormatError, decode_progress, digest, to_json
+from .snapshots import SnapshotFormatError, decode_progress, fingerprint, to_json
 from .store import MemoryStore, SnapshotStore, Walk
 
 logger = logging.getLogger("revu_widgets.store")
@@ -178,7 +178,7 @@ class RedisStore(SnapshotStore):
                 pipe.set(f"{PREFIX}data:{member}:{token}", text, px=int(keep_data * 1000))
                 if self.seconds > 0:
                     pipe.set(PREFIX + "snap:" + member, pointer, px=int(self.seconds * 1000))
-                pipe.set(PREFIX + "ver:" + member, digest(text), ex=STAMP_SECONDS)
+                pipe.set(PREFIX + "ver:" + member, fingerprint(result), ex=STAMP_SECONDS)
                 pipe.execute()
         except RedisError as exc:
             self._failed(exc)
