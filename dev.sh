@@ -50,7 +50,8 @@ ensure_chromium() {
 build_docs() {
   # Warnings are errors: a broken reference, a config key or macro parameter the manual does
   # not describe, or a missing screenshot fails the build.
-  "$VENV/bin/sphinx-build" -W --keep-going -q -b html docs docs/_build/html
+  # -E: read every page again, so tables generated from the code are never stale.
+  "$VENV/bin/sphinx-build" -E -W --keep-going -q -b html docs docs/_build/html
 }
 
 ensure_redis() {
