@@ -278,12 +278,15 @@ def test_fake_page_test_examples_pass_against_a_real_fake(
         namespace["test_offer_shows_my_own_data"](server, fake)
 
 
-def test_freshness_postback_example_drops_the_snapshot(
+def test_freshness_postback_example_refuses_strangers_and_answers_revu(
     run_page: Callable[[Path], PageRun],
 ) -> None:
     namespace = run_page(DOCS / "freshness.md").snapshots[-1]
     app = namespace["app"]
-    assert app.test_client().get("/revu/postback?user_id=alex-42").get_data(as_text=True) == "OK"
+    client = app.test_client()
+    assert client.get("/revu/postback?userid=alex-42&key=wrong").status_code == 403
+    answer = client.get("/revu/postback?userid=alex-42&key=dev only: change me")
+    assert answer.get_data(as_text=True) == "OK"
 
 
 # --- macro examples -------------------------------------------------------------------------------
