@@ -28,6 +28,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_TIMEOUT": (3.05, 8),
     "REVU_MAX_RETRIES": 2,
     "REVU_SUPPORT_TOKEN": None,
+    # Extra upstream names for the kit's fields, e.g. {"offer.name": ["title"]}.
+    "REVU_FIELD_ALIASES": None,
     # Beyond the core table: the hard deadline for all upstream work behind one page, in seconds.
     "REVU_DEADLINE": 10.0,
     # Start the in-package fake RevU on loopback and use it (demo, local development).
@@ -204,6 +206,7 @@ def _client_from_config(config: Any) -> RevUClient:
             timeout=timeout,
             max_retries=int(config["REVU_MAX_RETRIES"]),
             deadline=float(config["REVU_DEADLINE"]),
+            field_aliases=config["REVU_FIELD_ALIASES"],
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"revu-widgets configuration is not valid: {exc}") from None

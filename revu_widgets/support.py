@@ -87,15 +87,17 @@ def lookup_progress(
     channel: str,
     actor: str | None,
     status: RewardStatus | None = None,
+    complete: bool = True,
 ) -> UserProgress:
     """Fetch a member's whole history for support, and write the lookup to the audit log.
 
     ``channel`` says where the lookup came from (``"page"``, ``"api"``, ``"cli"``) and ``actor``
     who asked (the staff member's id, when known). Upstream errors are audited with their code
-    and raised again, unchanged.
+    and raised again, unchanged. ``complete=False`` reads each offer only as far as the counts,
+    totals and order need (see :meth:`RevUClient.get_all_progress`).
     """
     try:
-        progress = client.get_all_progress(user_id, reward_status=status)
+        progress = client.get_all_progress(user_id, reward_status=status, complete=complete)
     except RevUError as exc:
         audit(channel=channel, actor=actor, user_id=user_id, result=exc.code, status=status)
         raise
@@ -187,11 +189,15 @@ def support_offer_as_json(offer: Offer) -> dict[str, Any]:
         "next_action": presentation.next_action(offer),
         "next_action_code": presentation.next_action_code(offer),
         "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
+        # The member's amounts only (never RevU's USD payout); null when RevU gave none.
         "reward": {
-            "possible": presentation.amount_number(offer.possible),
-            "earned": presentation.amount_number(offer.earned),
-            "pending": presentation.amount_number(offer.pending),
-            "lost": presentation.amount_number(offer.lost),
+            kind: presentation.amount_number(amount if offer.reward_known else None)
+            for kind, amount in (
+                ("possible", offer.possible),
+                ("earned", offer.earned),
+                ("pending", offer.pending),
+                ("lost", offer.lost),
+            )
         },
     }
 
@@ -243,17 +249,21 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         _require_support_access(widgets, user_id=user_id, actor=actor)
         slug, status = listing.status_arg()
         page = listing.page_arg()
-        progress = lookup_progress(widgets.client, user_id, channel="page", actor=actor)
+        progress = lookup_progress(
+            widgets.client, user_id, channel="page", actor=actor, complete=False
+        )
 
         def page_url(tab: str, number: int) -> str:
             return listing.list_url("revu_widgets.support_user", tab, number, user_id=user_id)
 
-        offers, pagination = listing.paginate(
+        listed, pagination = listing.paginate(
             progress.filtered(status),
             page,
             SUPPORT_PAGE_SIZE,
             lambda number: page_url(slug, number),
         )
+        # Only the offers on this page are read in full.
+        offers = widgets.client.complete_offers(listed)
         # Overdue credits are listed on every page, each linked to the page that shows it.
         overdue = [
             (

@@ -90,17 +90,20 @@ def create_blueprint(
         user_id = widgets.current_user_id()
         slug, status = listing.status_arg()
         page = listing.page_arg()
-        progress = widgets.client.get_all_progress(user_id)
+        # The counts, totals and order need only part of each offer; the offers on this page
+        # are read in full.
+        progress = widgets.client.get_all_progress(user_id, complete=False)
 
         def history_url(word: str, number: int) -> str:
             return listing.list_url("revu_widgets.history", word, number)
 
-        offers, pagination = listing.paginate(
+        listed, pagination = listing.paginate(
             progress.filtered(status),
             page,
             int(current_app.config["REVU_PAGE_SIZE"]),
             lambda number: history_url(slug, number),
         )
+        offers = widgets.client.complete_offers(listed)
         _report_skipped(progress.skipped)
         return render_template(
             "revu_widgets/history.html",
@@ -170,10 +173,11 @@ def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offe
     page = widgets.client.get_progress(user_id, offer_id=offer_id, limit=1)
     _report_skipped(page.skipped)
     offer = next((o for o in page.offers if o.offer_id == offer_id), None)
-    if offer is None and any(s.offer_id == str(offer_id) for s in page.skipped):
-        # RevU sent the offer but it failed validation: an upstream fault, not a missing offer.
+    if offer is None and page.skipped:
+        # RevU answered for this offer with one whose id could not be read: an upstream
+        # fault, not a missing offer.
         raise BadPayloadError(
-            f"RevU sent offer {offer_id}, but its data could not be read.",
+            f"RevU answered for offer {offer_id}, but the offer's id could not be read.",
             reference=page.support_id,
         )
     if offer is None:
