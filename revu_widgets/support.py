@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -34,15 +35,16 @@ from flask import (
 )
 from werkzeug.routing import PathConverter
 
-from . import listing, presentation
+from . import listing, presentation, report
+from .claims import ClaimClock
 from .errors import ConfigurationError, NotSignedInError, RevUError
-from .models import Offer, OfferState, RewardStatus, UserProgress
+from .extension import full_offers, full_progress, kit_state, member_progress
+from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
 
 if TYPE_CHECKING:
     from flask.sansio.blueprints import BlueprintSetupState
     from werkzeug.wrappers import Response as BaseResponse
 
-    from .client import RevUClient
     from .extension import RevUWidgets
 
 #: The audit trail of support lookups. Route it to its own handler to keep it apart.
@@ -78,26 +80,27 @@ class SupportUserIdConverter(PathConverter):
 
 #: Name the converter is registered under on the host's URL map.
 CONVERTER_NAME = "revu_user_id"
+#: The rate limiter's scope for failed support-token attempts.
+THROTTLE_SCOPE = "support-token"
 
 
 def lookup_progress(
-    client: RevUClient,
     user_id: str,
     *,
     channel: str,
     actor: str | None,
     status: RewardStatus | None = None,
-    complete: bool = True,
+    full: bool = True,
 ) -> UserProgress:
-    """Fetch a member's whole history for support, and write the lookup to the audit log.
+    """A member's whole history for support (through the snapshot store), audited.
 
     ``channel`` says where the lookup came from (``"page"``, ``"api"``, ``"cli"``) and ``actor``
     who asked (the staff member's id, when known). Upstream errors are audited with their code
-    and raised again, unchanged. ``complete=False`` reads each offer only as far as the counts,
-    totals and order need (see :meth:`RevUClient.get_all_progress`).
+    and raised again, unchanged. With ``full=False`` the offers are read only as far as the
+    counts, totals and order need (see :func:`~revu_widgets.extension.member_progress`).
     """
     try:
-        progress = client.get_all_progress(user_id, reward_status=status, complete=complete)
+        progress = member_progress(user_id)
     except RevUError as exc:
         audit(channel=channel, actor=actor, user_id=user_id, result=exc.code, status=status)
         raise
@@ -107,9 +110,14 @@ def lookup_progress(
         user_id=user_id,
         result="ok",
         status=status,
-        offers=len(progress.offers),
+        offers=len(progress.filtered(status)),
     )
-    return progress
+    if full:
+        progress = full_progress(progress)
+    if status is None:
+        return progress
+    offers = progress.filtered(status)
+    return replace(progress, offers=offers, summary=ProgressSummary.from_offers(offers))
 
 
 def audit(
@@ -173,8 +181,13 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def support_offer_as_json(offer: Offer) -> dict[str, Any]:
-    """One offer, compact, in the words a support chatbot can repeat to the member."""
+def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> dict[str, Any]:
+    """One offer, compact, in the words a support chatbot can repeat to the member.
+
+    ``claim`` is the offer's claim clock (with the site's ledger when the host has one); by
+    default it is worked out from RevU's data alone.
+    """
+    clock = claim or report.card_clock(offer)
     return {
         "offer_id": offer.offer_id,
         "name": offer.name,
@@ -199,16 +212,23 @@ def support_offer_as_json(offer: Offer) -> dict[str, Any]:
                 ("lost", offer.lost),
             )
         },
+        "claim": report.clock_as_json(clock, offer),
+        "triage": clock.reason.value,
+        "suggested_next_action": report.suggested_action(clock),
     }
 
 
 def support_summary_as_json(
-    progress: UserProgress, *, status: RewardStatus | None = None
+    progress: UserProgress,
+    *,
+    status: RewardStatus | None = None,
+    clock_for: Callable[[Offer], ClaimClock] | None = None,
 ) -> dict[str, Any]:
     """A member's history as the chatbot API (and ``flask revu progress --json``) answers it.
 
     Counts and totals always cover the whole history in ``progress``; ``status`` narrows only
-    the list of offers.
+    the list of offers. ``clock_for`` gives each offer's claim clock (the API passes one that
+    asks the site's ledger); by default it comes from RevU's data alone.
     """
     summary = progress.summary
     offers = progress.filtered(status)
@@ -225,7 +245,10 @@ def support_summary_as_json(
             "reversed": presentation.amount_number(summary.lost),
             "remaining": presentation.amount_number(summary.remaining),
         },
-        "offers": [support_offer_as_json(offer) for offer in offers],
+        "offers": [
+            support_offer_as_json(offer, claim=clock_for(offer) if clock_for else None)
+            for offer in offers
+        ],
         "skipped": [presentation.skipped_as_json(item) for item in progress.skipped],
         "truncated": progress.truncated,
     }
@@ -249,9 +272,7 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         _require_support_access(widgets, user_id=user_id, actor=actor)
         slug, status = listing.status_arg()
         page = listing.page_arg()
-        progress = lookup_progress(
-            widgets.client, user_id, channel="page", actor=actor, complete=False
-        )
+        progress = lookup_progress(user_id, channel="page", actor=actor, full=False)
 
         def page_url(tab: str, number: int) -> str:
             return listing.list_url("revu_widgets.support_user", tab, number, user_id=user_id)
@@ -263,7 +284,7 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
             lambda number: page_url(slug, number),
         )
         # Only the offers on this page are read in full.
-        offers = widgets.client.complete_offers(listed)
+        offers = full_offers(listed)
         # Overdue credits are listed on every page, each linked to the page that shows it.
         overdue = [
             (
@@ -290,19 +311,35 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
             looked_up_at=datetime.now(UTC),
             search_url=url_for("revu_widgets.support_search"),
             claim_details=_claim_details_for(user_id, progress.support_id),
+            claim_clock=lambda offer: report.offer_clock(widgets, user_id, offer),
         )
 
     def support_api_user(user_id: str) -> BaseResponse:
         expected = current_app.config.get("REVU_SUPPORT_TOKEN")
         if not expected:
             abort(404)
+        # Failed attempts are counted per client address on every worker and host; once over
+        # the limit, even the right token waits, so guessing learns nothing.
+        limiter, rule = kit_state().limiter, current_app.config["REVU_SUPPORT_TOKEN_LIMIT"]
+        address = request.remote_addr or "unknown"
+        throttled = limiter.peek(rule, THROTTLE_SCOPE, address)
+        if not throttled.allowed:
+            audit(channel="api", actor=None, user_id=user_id, result="throttled")
+            return _too_many_attempts(throttled.retry_after)
         presented = bearer_token(request.headers.get("Authorization"))
         if not token_matches(presented, str(expected)):
             audit(channel="api", actor=None, user_id=user_id, result="unauthorized")
+            limiter.hit(rule, THROTTLE_SCOPE, address)
             return _unauthorized(invalid=presented is not None)
         _slug, status = listing.status_arg()
-        progress = lookup_progress(widgets.client, user_id, channel="api", actor="support-token")
-        return jsonify(support_summary_as_json(progress, status=status))
+        progress = lookup_progress(user_id, channel="api", actor="support-token")
+        return jsonify(
+            support_summary_as_json(
+                progress,
+                status=status,
+                clock_for=lambda offer: report.offer_clock(widgets, user_id, offer),
+            )
+        )
 
     bp.add_url_rule("/support/", "support_search", support_search, methods=["GET"])
     bp.add_url_rule(
@@ -350,6 +387,25 @@ def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer]
         return presentation.claim_details(offer, user_id=user_id, support_id=support_id)
 
     return claim
+
+
+def _too_many_attempts(retry_after: int) -> Response:
+    reference = g.get("revu_request_id") or ""
+    response = jsonify(
+        {
+            "error": {
+                "code": "too_many_attempts",
+                "message": "Too many wrong support tokens from this address: try again later.",
+                "reference": reference,
+                "retry_after": retry_after,
+            }
+        }
+    )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    if reference:
+        response.headers["X-Request-Id"] = reference
+    return response
 
 
 def _unauthorized(*, invalid: bool) -> Response:

@@ -25,7 +25,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from . import listing, presentation
+from . import listing, presentation, report
 from .errors import (
     BadPayloadError,
     ConfigurationError,
@@ -34,7 +34,8 @@ from .errors import (
     RateLimitedError,
     RevUError,
 )
-from .models import Offer, SkippedOffer
+from .extension import full_offers, kit_state, member_progress
+from .models import Offer, ProgressPage, SkippedOffer, UserProgress
 from .support import register_support_views
 
 if TYPE_CHECKING:
@@ -90,9 +91,9 @@ def create_blueprint(
         user_id = widgets.current_user_id()
         slug, status = listing.status_arg()
         page = listing.page_arg()
-        # The counts, totals and order need only part of each offer; the offers on this page
-        # are read in full.
-        progress = widgets.client.get_all_progress(user_id, complete=False)
+        # The snapshot reads every offer only as far as the counts, totals and order need;
+        # the offers on this page are read in full.
+        progress = member_progress(user_id)
 
         def history_url(word: str, number: int) -> str:
             return listing.list_url("revu_widgets.history", word, number)
@@ -103,7 +104,7 @@ def create_blueprint(
             int(current_app.config["REVU_PAGE_SIZE"]),
             lambda number: history_url(slug, number),
         )
-        offers = widgets.client.complete_offers(listed)
+        offers = full_offers(listed)
         _report_skipped(progress.skipped)
         return render_template(
             "revu_widgets/history.html",
@@ -114,13 +115,16 @@ def create_blueprint(
             status_slug=slug,
             pagination=pagination,
             detail_url_pattern=_detail_url_pattern(),
+            report_url_pattern=_report_url_pattern(),
             skipped=progress.skipped,
         )
 
     @bp.get("/offers/<int:offer_id>")
     def offer_detail(offer_id: int) -> str:
         user_id = widgets.current_user_id()
-        offer, support_id = _load_offer(widgets, user_id, offer_id)
+        # Read before the snapshot, so a postback landing meanwhile still shows as a change.
+        version = kit_state().store.version(user_id)
+        offer, support_id = _load_offer(user_id, offer_id)
         claim = (
             presentation.claim_details(offer, user_id=user_id, support_id=support_id)
             if offer.needs_claim_details
@@ -133,26 +137,45 @@ def create_blueprint(
             support_id=support_id,
             api_url=url_for("revu_widgets.api_offer", offer_id=offer_id),
             refresh_seconds=int(current_app.config["REVU_REFRESH_SECONDS"]),
+            version_url=url_for("revu_widgets.api_version"),
+            version=version,
+            check_seconds=float(current_app.config["REVU_LIVE_CHECK_SECONDS"]),
             claim_text=claim,
+            claim_clock=report.offer_clock(widgets, user_id, offer),
+            report_url=url_for("revu_widgets.report_offer", offer_id=offer_id),
         )
 
     @bp.get("/api/progress")
     def api_progress() -> Response:
         user_id = widgets.current_user_id()
         slug, status = listing.status_arg()
-        progress = widgets.client.get_all_progress(user_id)
-        offers = progress.filtered(status)
+        page = listing.page_arg()
+        progress = member_progress(user_id)
+        page_size = int(current_app.config["REVU_PAGE_SIZE"])
+        # Pages as the history's, so a long history is never one multi-megabyte answer.
+        listed, pagination = listing.paginate(
+            progress.filtered(status),
+            page,
+            page_size,
+            lambda number: listing.list_url("revu_widgets.api_progress", slug, number),
+        )
+        offers = full_offers(listed)
         _report_skipped(progress.skipped)
-        return jsonify(
+        return _conditional(
             {
                 "status": slug,
-                "total": len(offers),
+                "total": pagination.total,
+                "page": pagination.page,
+                "pages": pagination.pages,
+                "page_size": page_size,
+                "next_url": pagination.next_url,
+                "prev_url": pagination.prev_url,
                 "summary": presentation.summary_as_json(progress.summary),
                 "counts": {
                     word: progress.summary.count_for(st)
                     for word, st in listing.STATUS_FILTERS.items()
                 },
-                "offers": [presentation.offer_as_json(o) for o in offers],
+                "offers": [_offer_json(widgets, user_id, o) for o in offers],
                 "skipped": [presentation.skipped_as_json(s) for s in progress.skipped],
                 "truncated": progress.truncated,
                 "support_id": progress.support_id,
@@ -162,20 +185,41 @@ def create_blueprint(
     @bp.get("/api/offers/<int:offer_id>")
     def api_offer(offer_id: int) -> Response:
         user_id = widgets.current_user_id()
-        offer, support_id = _load_offer(widgets, user_id, offer_id)
-        return jsonify({"offer": presentation.offer_as_json(offer), "support_id": support_id})
+        offer, support_id = _load_offer(user_id, offer_id)
+        offer_json = _offer_json(widgets, user_id, offer)
+        return _conditional({"offer": offer_json, "support_id": support_id})
+
+    @bp.get("/api/version")
+    def api_version() -> Response:
+        # What open offer pages poll: a stamp from the store, never an upstream call.
+        user_id = widgets.current_user_id()
+        return jsonify({"version": kit_state().store.version(user_id)})
 
     register_support_views(bp, widgets)
+    report.register_report_views(bp, widgets, _load_offer)
     return bp
 
 
-def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offer, str | None]:
-    page = widgets.client.get_progress(user_id, offer_id=offer_id, limit=1)
-    _report_skipped(page.skipped)
+def _conditional(body: dict[str, Any]) -> Response:
+    """``body`` as JSON with an ETag; ``If-None-Match`` naming it gets an empty 304."""
+    response = jsonify(body)
+    response.add_etag()
+    response.make_conditional(request)
+    return response
+
+
+def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
+    """One offer of the member, from their snapshot (the offer page and its live refresh)."""
+    progress = member_progress(user_id)
+    page: UserProgress | ProgressPage = progress
+    if progress.truncated and not any(o.offer_id == offer_id for o in progress.offers):
+        # Beyond the page cap of the walk: ask RevU for this one offer.
+        page = kit_state().client.get_progress(user_id, offer_id=offer_id, limit=1)
+    skipped = tuple(s for s in page.skipped if s.offer_id == str(offer_id))
+    _report_skipped(skipped)
     offer = next((o for o in page.offers if o.offer_id == offer_id), None)
-    if offer is None and page.skipped:
-        # RevU answered for this offer with one whose id could not be read: an upstream
-        # fault, not a missing offer.
+    if offer is None and skipped:
+        # RevU sent the offer but it failed validation: an upstream fault, not a missing offer.
         raise BadPayloadError(
             f"RevU answered for offer {offer_id}, but the offer's id could not be read.",
             reference=page.support_id,
@@ -188,7 +232,21 @@ def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offe
             ),
             reference=page.support_id,
         )
-    return offer, page.support_id
+    return full_offers((offer,))[0], page.support_id
+
+
+def _offer_json(widgets: RevUWidgets, user_id: str, offer: Offer) -> dict[str, Any]:
+    data = presentation.offer_as_json(offer)
+    clock = report.offer_clock(widgets, user_id, offer)
+    data["claim"] = report.clock_as_json(clock, offer)
+    data["claim"]["report_url"] = (
+        url_for("revu_widgets.report_offer", offer_id=offer.offer_id) if clock.is_open else None
+    )
+    return data
+
+
+def _report_url_pattern() -> str:
+    return url_for("revu_widgets.report_offer", offer_id=0).replace("/0/", "/{offer_id}/")
 
 
 def _detail_url_pattern() -> str:
@@ -208,7 +266,12 @@ def _report_skipped(skipped: tuple[SkippedOffer, ...]) -> None:
 
 #: Endpoints that answer in JSON, errors included.
 JSON_ENDPOINTS = frozenset(
-    {"revu_widgets.api_progress", "revu_widgets.api_offer", "revu_widgets.support_api_user"}
+    {
+        "revu_widgets.api_progress",
+        "revu_widgets.api_offer",
+        "revu_widgets.api_version",
+        "revu_widgets.support_api_user",
+    }
 )
 
 

@@ -13,7 +13,7 @@ from revu_widgets import RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY
 from revu_widgets.fake.server import FakeServer
 
-pytest_plugins = ["revu_widgets.fake.pytest_plugin"]
+pytest_plugins = ["revu_widgets.fake.pytest_plugin", "tests.redis_server"]
 
 HostFactory = Callable[..., Flask]
 UserLoader = Callable[[], str | None]
@@ -55,6 +55,9 @@ def make_host(fake_revu_server: FakeServer) -> HostFactory:
             REVU_MAX_RETRIES=0,
             REVU_TIMEOUT=(2.0, 2.0),
             REVU_DEADLINE=3.0,
+            # These tests change the fake between requests: every request must see its current
+            # answer. Snapshot reuse has its own tests (test_store.py).
+            REVU_CACHE_SECONDS=0,
         )
         app.config.update(config)
         revu = RevUWidgets(app, register_blueprint=register_blueprint)
