@@ -314,11 +314,11 @@ def test_every_macro_has_an_example() -> None:
 
 @pytest.mark.parametrize("name", sorted(revu_docs.public_macros()))
 def test_macro_example_renders_against_the_fake(name: str, make_host: Callable[..., Flask]) -> None:
-    from revu_widgets.extension import member_progress
+    from revu_widgets.extension import full_progress, member_progress
 
     app = make_host()
     with app.test_request_context("/"):
-        progress = member_progress("alex-42")
+        progress = full_progress(member_progress("alex-42"))
         offer = example_offer(progress)
         html = render_template_string(
             macro_examples()[name], progress=progress, offer=offer, csp_nonce="n0nce"

@@ -20,7 +20,7 @@ import pytest
 from flask import render_template_string
 from playwright.sync_api import Browser, Page, expect
 
-from revu_widgets.extension import member_progress
+from revu_widgets.extension import full_progress, member_progress
 
 from ..test_docs import example_offer, macro_examples
 from .conftest import ContextFactory, LiveSite, frozen_clock, sign_in
@@ -40,7 +40,7 @@ def save(path: Path) -> None:
 def example_page(site: LiveSite, name: str) -> str:
     """The macro's example from the manual, rendered for alex-42, inside a bare page."""
     with site.app.test_request_context("/", base_url=site.url):
-        progress = member_progress("alex-42")
+        progress = full_progress(member_progress("alex-42"))
         offer = example_offer(progress)
         body = render_template_string(
             macro_examples()[name], progress=progress, offer=offer, csp_nonce=""
