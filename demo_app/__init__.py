@@ -18,7 +18,7 @@ from flask import Flask
 from revu_widgets import RevUWidgets
 
 from .accounts import current_user
-from .views import bp, install_site
+from .views import bp, install_site, staff_sign_in_allowed
 
 #: The kit, set up once and bound to each app by :func:`create_app` (Flask extension pattern).
 revu = RevUWidgets()
@@ -35,7 +35,7 @@ def current_revu_user() -> str | None:
 def may_use_support_desk() -> bool:
     """Only staff may look up other members' offers."""
     user = current_user()
-    return user is not None and user.is_staff
+    return user is not None and user.is_staff and staff_sign_in_allowed()
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
