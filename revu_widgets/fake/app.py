@@ -146,7 +146,11 @@ def _integer(args: Any, name: str, low: int, high: int | None) -> int | None:
     raw = args.get(name)
     if raw is None:
         return None
-    if not _PARAMETER_DIGITS.fullmatch(raw) or int(raw) < low or (high is not None and int(raw) > high):
+    if (
+        not _PARAMETER_DIGITS.fullmatch(raw)
+        or int(raw) < low
+        or (high is not None and int(raw) > high)
+    ):
         bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise _BadParameter(name, f"{name} must be a whole number {bounds}")
     return int(raw)
