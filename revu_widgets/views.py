@@ -30,8 +30,8 @@ from flask import (
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.security import safe_join
 
-from . import listing, presentation
-from .client import MAX_OFFER_ID
+from . import listing, presentation, report
+from .client import OFFER_ID_RULE
 from .errors import (
     BadPayloadError,
     ConfigurationError,
@@ -52,10 +52,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("revu_widgets")
 
 R = TypeVar("R", bound="BaseResponse")
-
-#: The offer id in the kit's URLs: only ids RevU can have route, so ``/offers/0`` or an id
-#: past 64 bits is a plain 404 without an upstream call.
-OFFER_ID_RULE = f"<int(min=1, max={MAX_OFFER_ID}):offer_id>"
 
 
 def create_blueprint(
@@ -145,12 +141,15 @@ def create_blueprint(
             status_slug=slug,
             pagination=pagination,
             detail_url_pattern=_detail_url_pattern(),
+            report_url_pattern=_report_url_pattern(),
             skipped=progress.skipped,
         )
 
     @bp.get(f"/offers/{OFFER_ID_RULE}")
     def offer_detail(offer_id: int) -> str:
         user_id = widgets.current_user_id()
+        # Read before the snapshot, so a postback landing meanwhile still shows as a change.
+        version = kit_state().store.version(user_id)
         offer, support_id = _load_offer(user_id, offer_id)
         claim = (
             presentation.claim_details(offer, user_id=user_id, support_id=support_id)
@@ -164,26 +163,44 @@ def create_blueprint(
             support_id=support_id,
             api_url=url_for("revu_widgets.api_offer", offer_id=offer_id),
             refresh_seconds=int(current_app.config["REVU_REFRESH_SECONDS"]),
+            version_url=url_for("revu_widgets.api_version"),
+            version=version,
+            check_seconds=float(current_app.config["REVU_LIVE_CHECK_SECONDS"]),
             claim_text=claim,
+            claim_clock=report.offer_clock(widgets, user_id, offer),
+            report_url=url_for("revu_widgets.report_offer", offer_id=offer_id),
         )
 
     @bp.get("/api/progress")
     def api_progress() -> Response:
         user_id = widgets.current_user_id()
         slug, status = listing.status_arg()
+        page = listing.page_arg()
         progress = member_progress(user_id)
-        offers = progress.filtered(status)
+        page_size = int(current_app.config["REVU_PAGE_SIZE"])
+        # Pages as the history's, so a long history is never one multi-megabyte answer.
+        offers, pagination = listing.paginate(
+            progress.filtered(status),
+            page,
+            page_size,
+            lambda number: listing.list_url("revu_widgets.api_progress", slug, number),
+        )
         _report_skipped(progress.skipped)
         return _conditional(
             {
                 "status": slug,
-                "total": len(offers),
+                "total": pagination.total,
+                "page": pagination.page,
+                "pages": pagination.pages,
+                "page_size": page_size,
+                "next_url": pagination.next_url,
+                "prev_url": pagination.prev_url,
                 "summary": presentation.summary_as_json(progress.summary),
                 "counts": {
                     word: progress.summary.count_for(st)
                     for word, st in listing.STATUS_FILTERS.items()
                 },
-                "offers": [presentation.offer_as_json(o) for o in offers],
+                "offers": [_offer_json(widgets, user_id, o) for o in offers],
                 "skipped": [presentation.skipped_as_json(s) for s in progress.skipped],
                 "truncated": progress.truncated,
                 "support_id": progress.support_id,
@@ -194,9 +211,17 @@ def create_blueprint(
     def api_offer(offer_id: int) -> Response:
         user_id = widgets.current_user_id()
         offer, support_id = _load_offer(user_id, offer_id)
-        return _conditional({"offer": presentation.offer_as_json(offer), "support_id": support_id})
+        offer_json = _offer_json(widgets, user_id, offer)
+        return _conditional({"offer": offer_json, "support_id": support_id})
+
+    @bp.get("/api/version")
+    def api_version() -> Response:
+        # What open offer pages poll: a stamp from the store, never an upstream call.
+        user_id = widgets.current_user_id()
+        return jsonify({"version": kit_state().store.version(user_id)})
 
     register_support_views(bp, widgets)
+    report.register_report_views(bp, widgets, _load_offer)
     return bp
 
 
@@ -235,6 +260,20 @@ def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
     return offer, page.support_id
 
 
+def _offer_json(widgets: RevUWidgets, user_id: str, offer: Offer) -> dict[str, Any]:
+    data = presentation.offer_as_json(offer)
+    clock = report.offer_clock(widgets, user_id, offer)
+    data["claim"] = report.clock_as_json(clock, offer)
+    data["claim"]["report_url"] = (
+        url_for("revu_widgets.report_offer", offer_id=offer.offer_id) if clock.is_open else None
+    )
+    return data
+
+
+def _report_url_pattern() -> str:
+    return url_for("revu_widgets.report_offer", offer_id=0).replace("/0/", "/{offer_id}/")
+
+
 def _detail_url_pattern() -> str:
     # A real URL with a placeholder id, so macros can build links without request context.
     return url_for("revu_widgets.offer_detail", offer_id=0).removesuffix("0") + "{offer_id}"
@@ -257,7 +296,12 @@ _HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 #: Endpoints that answer in JSON, errors included.
 JSON_ENDPOINTS = frozenset(
-    {"revu_widgets.api_progress", "revu_widgets.api_offer", "revu_widgets.support_api_user"}
+    {
+        "revu_widgets.api_progress",
+        "revu_widgets.api_offer",
+        "revu_widgets.api_version",
+        "revu_widgets.support_api_user",
+    }
 )
 
 
