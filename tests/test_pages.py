@@ -368,6 +368,7 @@ def test_offer_ids_revu_cannot_have_are_a_404_without_an_upstream_call(
 ) -> None:
     page = member.get(f"/rewards/offers/{offer_id}")
     assert page.status_code == 404
+    assert member.get(f"/rewards/offers/{offer_id}/report").status_code == 404
     api = member.get(f"/rewards/api/offers/{offer_id}")
     assert api.status_code == 404
     assert api.get_json()["error"]["code"] == "not_found"
