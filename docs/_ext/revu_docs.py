@@ -98,7 +98,9 @@ def kit_routes() -> list[Route]:
         if not rule.endpoint.startswith("revu_widgets.") or rule.endpoint.endswith(".static"):
             continue
         methods = tuple(sorted(m for m in rule.methods or () if m not in {"HEAD", "OPTIONS"}))
-        routes.append(Route(rule.rule, methods, rule.endpoint.removeprefix("revu_widgets.")))
+        # "<int(min=1, max=...):offer_id>" reads "<offer_id>": the converter is not the reader's.
+        path = re.sub(r"<(?:\w+(?:\([^)]*\))?:)?(\w+)>", r"<\1>", rule.rule)
+        routes.append(Route(path, methods, rule.endpoint.removeprefix("revu_widgets.")))
     return sorted(routes, key=lambda r: (r.path, r.methods))
 
 
