@@ -28,6 +28,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_TIMEOUT": (3.05, 8),
     "REVU_MAX_RETRIES": 2,
     "REVU_SUPPORT_TOKEN": None,
+    # Where members find offers (the offerwall): empty lists link there. None: no link.
+    "REVU_OFFERWALL_URL": None,
     # Beyond the core table: the hard deadline for all upstream work behind one page, in seconds.
     "REVU_DEADLINE": 10.0,
     # Start the in-package fake RevU on loopback and use it (demo, local development).

@@ -347,7 +347,9 @@ def test_offer_card_heading_level_is_configurable(app: Flask) -> None:
 def test_offer_card_shows_lost_reward_for_reversed(app: Flask) -> None:
     html = render(app, "{{ offer_card(offer) }}", offer=make_offer(OfferState.REVERSED))
     assert find(html, "span", class_="revu revu-reward revu-reward--lost")
-    assert "4,100 coins" in html
+    assert 'Lost</span> <span class="revu-reward__value">4,100</span>' in html
+    # Rewards share one line, the currency named once at its end.
+    assert find(html, "p", class_="revu-card__rewards")[0].text.endswith(" coins")
 
 
 # --- offer_list -----------------------------------------------------------------------------
@@ -454,7 +456,8 @@ def test_macros_work_when_imported_without_context(app: Flask) -> None:
     )
     with app.test_request_context():
         html = render_template_string(source, offer=make_offer(OfferState.CREDITED), config={})
-    assert "4,200 coins" in html
+    assert 'Earned</span> <span class="revu-reward__value">4,200</span>' in html
+    assert "shadowed" not in html
 
 
 def test_css_scopes_every_rule_to_the_kit() -> None:
