@@ -206,6 +206,8 @@ def simulate_progress() -> BaseResponse:
         return _simulated(
             "This offer is already finished; only offers in progress or pending credit move on."
         )
+    # RevU would now call the site's postback URL; its handler tells the kit the same way.
+    _revu().refresh(user.user_id)
     name = moved.get("name")
     what = f"“{name}”" if isinstance(name, str) and name else "One of your offers"
     return _simulated(

@@ -43,17 +43,12 @@ _NAME_WIDTH = 36
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (the support API's shape).")
 def progress_command(user_id: str, status_word: str, as_json: bool) -> None:
     """Show USER_ID's offers: status, steps, reward, last activity and expected credit."""
-    from .extension import kit_state
-
     try:
         status = parse_status_word(status_word)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     try:
-        client = kit_state().client
-        progress = lookup_progress(
-            client, user_id, channel="cli", actor=_terminal_user(), status=status
-        )
+        progress = lookup_progress(user_id, channel="cli", actor=_terminal_user(), status=status)
     except RevUError as exc:
         raise click.ClickException(_error_line(exc)) from None
     if as_json:

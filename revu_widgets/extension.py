@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -11,7 +11,9 @@ from flask import Blueprint, Flask, current_app
 
 from .client import RevUClient
 from .errors import ConfigurationError, NotSignedInError
-from .models import RewardStatus, UserProgress
+from .limiter import RateLimiter
+from .models import ProgressSummary, RewardStatus, UserProgress
+from .store import SnapshotStore, open_store
 
 if TYPE_CHECKING:
     from .fake import FakeRevU
@@ -28,6 +30,10 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_TIMEOUT": (3.05, 8),
     "REVU_MAX_RETRIES": 2,
     "REVU_SUPPORT_TOKEN": None,
+    "REVU_CACHE_URL": "memory://",
+    "REVU_CACHE_SECONDS": 5,
+    # Failed support-token attempts allowed per client address (``limits`` notation).
+    "REVU_SUPPORT_TOKEN_LIMIT": "10/10 minutes",
     # Where members find offers (the offerwall): empty lists link there. None: no link.
     "REVU_OFFERWALL_URL": None,
     # Beyond the core table: the hard deadline for all upstream work behind one page, in seconds.
@@ -72,6 +78,9 @@ class KitState:
 
     widgets: RevUWidgets
     client: RevUClient
+    store: SnapshotStore
+    #: The shared rate limiter (same storage as the snapshots); see :mod:`revu_widgets.limiter`.
+    limiter: RateLimiter
     fake: FakeRevU | None = None
     fake_server: FakeServer | None = None
 
@@ -109,7 +118,14 @@ class RevUWidgets:
         fake, fake_server = _start_fake_if_asked(app)
         client = _client_from_config(app.config)
         app.extensions["revu_widgets"] = KitState(
-            widgets=self, client=client, fake=fake, fake_server=fake_server
+            widgets=self,
+            client=client,
+            store=_store_from_config(app.config, client),
+            limiter=RateLimiter(
+                str(app.config["REVU_CACHE_URL"] or ""), key_secret=str(app.config["REVU_API_KEY"])
+            ),
+            fake=fake,
+            fake_server=fake_server,
         )
         presentation.install(app)
         if "revu" not in app.cli.commands:
@@ -168,7 +184,19 @@ class RevUWidgets:
         """
         if isinstance(status, str):
             status = RewardStatus.from_slug(status)
-        return self.client.get_all_progress(self.current_user_id(), reward_status=status)
+        progress = member_progress(self.current_user_id())
+        if status is None:
+            return progress
+        offers = progress.filtered(status)
+        return replace(progress, offers=offers, summary=ProgressSummary.from_offers(offers))
+
+    def refresh(self, user_id: str) -> None:
+        """Tell the kit that a member's progress changed (call it from the RevU postback handler).
+
+        The member's snapshot is dropped on every worker and host sharing ``REVU_CACHE_URL``,
+        and their open offer pages fetch the change on their next check (about a second).
+        """
+        _state().store.refresh(str(user_id))
 
 
 def _state() -> KitState:
@@ -180,6 +208,16 @@ def _state() -> KitState:
             "revu.init_app(app) first."
         ) from None
     return state
+
+
+def member_progress(user_id: str) -> UserProgress:
+    """A member's whole validated history, through the snapshot store.
+
+    The one read path of every page, JSON route, support view and command: concurrent readers
+    share one upstream walk, and its result serves them for ``REVU_CACHE_SECONDS``.
+    """
+    state = _state()
+    return state.store.read(user_id, lambda: state.client.get_all_progress(user_id))
 
 
 def kit_state() -> KitState:
@@ -209,6 +247,21 @@ def _client_from_config(config: Any) -> RevUClient:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"revu-widgets configuration is not valid: {exc}") from None
+
+
+def _store_from_config(config: Any, client: RevUClient) -> SnapshotStore:
+    seconds = config["REVU_CACHE_SECONDS"]
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+        raise ConfigurationError(
+            "REVU_CACHE_SECONDS must be a number of seconds, 0 or more (0 = no reuse)."
+        )
+    return open_store(
+        str(config["REVU_CACHE_URL"] or ""),
+        seconds=seconds,
+        # A reader never waits for another's walk longer than a page may take.
+        wait_limit=client.deadline,
+        key_secret=str(config["REVU_API_KEY"]),
+    )
 
 
 def _start_fake_if_asked(app: Flask) -> tuple[FakeRevU | None, FakeServer | None]:

@@ -16,6 +16,7 @@ import hashlib
 import hmac
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -36,13 +37,13 @@ from werkzeug.routing import PathConverter
 
 from . import listing, presentation
 from .errors import ConfigurationError, NotSignedInError, RevUError
-from .models import Offer, OfferState, RewardStatus, UserProgress
+from .extension import kit_state, member_progress
+from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
 
 if TYPE_CHECKING:
     from flask.sansio.blueprints import BlueprintSetupState
     from werkzeug.wrappers import Response as BaseResponse
 
-    from .client import RevUClient
     from .extension import RevUWidgets
 
 #: The audit trail of support lookups. Route it to its own handler to keep it apart.
@@ -78,24 +79,25 @@ class SupportUserIdConverter(PathConverter):
 
 #: Name the converter is registered under on the host's URL map.
 CONVERTER_NAME = "revu_user_id"
+#: The rate limiter's scope for failed support-token attempts.
+THROTTLE_SCOPE = "support-token"
 
 
 def lookup_progress(
-    client: RevUClient,
     user_id: str,
     *,
     channel: str,
     actor: str | None,
     status: RewardStatus | None = None,
 ) -> UserProgress:
-    """Fetch a member's whole history for support, and write the lookup to the audit log.
+    """A member's whole history for support (through the snapshot store), audited.
 
     ``channel`` says where the lookup came from (``"page"``, ``"api"``, ``"cli"``) and ``actor``
     who asked (the staff member's id, when known). Upstream errors are audited with their code
     and raised again, unchanged.
     """
     try:
-        progress = client.get_all_progress(user_id, reward_status=status)
+        progress = member_progress(user_id)
     except RevUError as exc:
         audit(channel=channel, actor=actor, user_id=user_id, result=exc.code, status=status)
         raise
@@ -105,9 +107,12 @@ def lookup_progress(
         user_id=user_id,
         result="ok",
         status=status,
-        offers=len(progress.offers),
+        offers=len(progress.filtered(status)),
     )
-    return progress
+    if status is None:
+        return progress
+    offers = progress.filtered(status)
+    return replace(progress, offers=offers, summary=ProgressSummary.from_offers(offers))
 
 
 def audit(
@@ -242,7 +247,7 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         actor = _current_actor(widgets)
         _require_support_access(widgets, user_id=user_id, actor=actor)
         args, notice = listing.list_args()
-        progress = lookup_progress(widgets.client, user_id, channel="page", actor=actor)
+        progress = lookup_progress(user_id, channel="page", actor=actor)
 
         def list_url(list_args: listing.ListArgs, anchor: str = listing.LIST_ANCHOR) -> str:
             return list_args.url("revu_widgets.support_user", anchor=anchor, user_id=user_id)
@@ -294,12 +299,21 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         expected = current_app.config.get("REVU_SUPPORT_TOKEN")
         if not expected:
             abort(404)
+        # Failed attempts are counted per client address on every worker and host; once over
+        # the limit, even the right token waits, so guessing learns nothing.
+        limiter, rule = kit_state().limiter, current_app.config["REVU_SUPPORT_TOKEN_LIMIT"]
+        address = request.remote_addr or "unknown"
+        throttled = limiter.peek(rule, THROTTLE_SCOPE, address)
+        if not throttled.allowed:
+            audit(channel="api", actor=None, user_id=user_id, result="throttled")
+            return _too_many_attempts(throttled.retry_after)
         presented = bearer_token(request.headers.get("Authorization"))
         if not token_matches(presented, str(expected)):
             audit(channel="api", actor=None, user_id=user_id, result="unauthorized")
+            limiter.hit(rule, THROTTLE_SCOPE, address)
             return _unauthorized(invalid=presented is not None)
         _slug, status = listing.status_arg()
-        progress = lookup_progress(widgets.client, user_id, channel="api", actor="support-token")
+        progress = lookup_progress(user_id, channel="api", actor="support-token")
         return jsonify(support_summary_as_json(progress, status=status))
 
     bp.add_url_rule("/support/", "support_search", support_search, methods=["GET"])
@@ -348,6 +362,25 @@ def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer]
         return presentation.claim_details(offer, user_id=user_id, support_id=support_id)
 
     return claim
+
+
+def _too_many_attempts(retry_after: int) -> Response:
+    reference = g.get("revu_request_id") or ""
+    response = jsonify(
+        {
+            "error": {
+                "code": "too_many_attempts",
+                "message": "Too many wrong support tokens from this address: try again later.",
+                "reference": reference,
+                "retry_after": retry_after,
+            }
+        }
+    )
+    response.status_code = 429
+    response.headers["Retry-After"] = str(retry_after)
+    if reference:
+        response.headers["X-Request-Id"] = reference
+    return response
 
 
 def _unauthorized(*, invalid: bool) -> Response:

@@ -35,7 +35,8 @@ from .errors import (
     RateLimitedError,
     RevUError,
 )
-from .models import Offer, SkippedOffer
+from .extension import kit_state, member_progress
+from .models import Offer, ProgressPage, SkippedOffer, UserProgress
 from .support import register_support_views
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def create_blueprint(
     def history() -> BaseResponse | str:
         user_id = widgets.current_user_id()
         args, notice = listing.list_args()
-        progress = widgets.client.get_all_progress(user_id)
+        progress = member_progress(user_id)
         page_size = int(current_app.config["REVU_PAGE_SIZE"])
         offers, pagination = listing.paginate(
             listing.select_offers(progress.offers, args),
@@ -127,7 +128,7 @@ def create_blueprint(
     @bp.get("/offers/<int:offer_id>")
     def offer_detail(offer_id: int) -> str:
         user_id = widgets.current_user_id()
-        offer, support_id = _load_offer(widgets, user_id, offer_id)
+        offer, support_id = _load_offer(user_id, offer_id)
         claim = (
             presentation.claim_details(offer, user_id=user_id, support_id=support_id)
             if offer.needs_claim_details
@@ -148,10 +149,10 @@ def create_blueprint(
     def api_progress() -> Response:
         user_id = widgets.current_user_id()
         slug, status = listing.status_arg()
-        progress = widgets.client.get_all_progress(user_id)
+        progress = member_progress(user_id)
         offers = progress.filtered(status)
         _report_skipped(progress.skipped)
-        return jsonify(
+        return _conditional(
             {
                 "status": slug,
                 "total": len(offers),
@@ -170,18 +171,32 @@ def create_blueprint(
     @bp.get("/api/offers/<int:offer_id>")
     def api_offer(offer_id: int) -> Response:
         user_id = widgets.current_user_id()
-        offer, support_id = _load_offer(widgets, user_id, offer_id)
-        return jsonify({"offer": presentation.offer_as_json(offer), "support_id": support_id})
+        offer, support_id = _load_offer(user_id, offer_id)
+        return _conditional({"offer": presentation.offer_as_json(offer), "support_id": support_id})
 
     register_support_views(bp, widgets)
     return bp
 
 
-def _load_offer(widgets: RevUWidgets, user_id: str, offer_id: int) -> tuple[Offer, str | None]:
-    page = widgets.client.get_progress(user_id, offer_id=offer_id, limit=1)
-    _report_skipped(page.skipped)
+def _conditional(body: dict[str, Any]) -> Response:
+    """``body`` as JSON with an ETag; ``If-None-Match`` naming it gets an empty 304."""
+    response = jsonify(body)
+    response.add_etag()
+    response.make_conditional(request)
+    return response
+
+
+def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
+    """One offer of the member, from their snapshot (the offer page and its live refresh)."""
+    progress = member_progress(user_id)
+    page: UserProgress | ProgressPage = progress
+    if progress.truncated and not any(o.offer_id == offer_id for o in progress.offers):
+        # Beyond the page cap of the walk: ask RevU for this one offer.
+        page = kit_state().client.get_progress(user_id, offer_id=offer_id, limit=1)
+    skipped = tuple(s for s in page.skipped if s.offer_id == str(offer_id))
+    _report_skipped(skipped)
     offer = next((o for o in page.offers if o.offer_id == offer_id), None)
-    if offer is None and any(s.offer_id == str(offer_id) for s in page.skipped):
+    if offer is None and skipped:
         # RevU sent the offer but it failed validation: an upstream fault, not a missing offer.
         raise BadPayloadError(
             f"RevU sent offer {offer_id}, but its data could not be read.",

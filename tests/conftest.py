@@ -55,6 +55,9 @@ def make_host(fake_revu_server: FakeServer) -> HostFactory:
             REVU_MAX_RETRIES=0,
             REVU_TIMEOUT=(2.0, 2.0),
             REVU_DEADLINE=3.0,
+            # These tests change the fake between requests: every request must see its current
+            # answer. Snapshot reuse has its own tests (test_store.py).
+            REVU_CACHE_SECONDS=0,
         )
         app.config.update(config)
         revu = RevUWidgets(app, register_blueprint=register_blueprint)

@@ -43,6 +43,8 @@ def fresh_fake(app: Flask) -> None:
         fake = revu.fake
         assert fake is not None
         fake.reset()
+        for user in DEMO_USERS:
+            revu.refresh(user.user_id)
 
 
 @pytest.fixture

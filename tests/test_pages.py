@@ -158,12 +158,15 @@ def test_offer_page_shows_every_step_and_explains_pending(
     assert 'data-revu-live="/rewards/api/offers/51187"' in html
 
 
-def test_offer_page_asks_upstream_for_that_offer_only(
-    member: FlaskClient, fake_revu: FakeRevU
+def test_offer_page_and_its_live_refresh_read_the_members_snapshot(
+    make_host: HostFactory, fake_revu: FakeRevU
 ) -> None:
-    member.get("/rewards/offers/51035")
-    (call,) = fake_revu.requests
-    assert call.query.get("offer_id") == "51035"
+    member = sign_in(make_host(REVU_CACHE_SECONDS=60).test_client(), "alex-1")
+    assert member.get("/rewards/offers/51035").status_code == 200
+    assert member.get("/rewards/api/offers/51035").status_code == 200
+    assert member.get("/rewards/").status_code == 200
+    (call,) = fake_revu.requests  # one walk of the whole history served all three
+    assert "offer_id" not in call.query
 
 
 def test_unknown_offer_is_a_404_page(member: FlaskClient) -> None:

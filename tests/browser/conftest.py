@@ -107,6 +107,8 @@ def live_site() -> Iterator[LiveSite]:
         "REVU_SUPPORT_TOKEN": SUPPORT_TOKEN,
         # The kit polls at most every 2 s; 1 asks for that floor, so tests wait little.
         "REVU_REFRESH_SECONDS": 1,
+        # These tests change the fake under open pages: every request must see its answer.
+        "REVU_CACHE_SECONDS": 0,
     }
     with demo_on_fake(config) as app:
         with app.app_context():

@@ -38,6 +38,9 @@ def build_host(base_url: str, **config: Any) -> Flask:
         REVU_BASE_URL=base_url,
         REVU_TIMEOUT=FAST_TIMEOUT,
         REVU_DEADLINE=FAST_DEADLINE,
+        # These tests change the fake between requests: every request must see its current
+        # answer. Snapshot reuse has its own tests (test_store.py).
+        REVU_CACHE_SECONDS=0,
         REVU_MAX_RETRIES=FAST_RETRIES,
         REVU_SUPPORT_TOKEN=SUPPORT_TOKEN,
     )
