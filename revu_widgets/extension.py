@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
 
 from flask import Blueprint, Flask, current_app
+from limits import parse as parse_limit
 
+from .claims import ClaimPolicy
 from .client import RevUClient
 from .errors import ConfigurationError, NotSignedInError
 from .limiter import RateLimiter
@@ -16,6 +20,7 @@ from .models import ProgressSummary, RewardStatus, UserProgress
 from .store import SnapshotStore, open_store
 
 if TYPE_CHECKING:
+    from .claims import Claim
     from .fake import FakeRevU
     from .fake.server import FakeServer
 
@@ -51,6 +56,19 @@ DEFAULT_CONFIG: dict[str, Any] = {
         "img-src 'self' https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'self'; form-action 'self'"
     ),
+    # "Report a problem": the site's help desk (https URL or mailto:) when no claim_handler is set.
+    "REVU_SUPPORT_URL": None,
+    # The claim clock: hours after the last recorded activity before a missing step can be
+    # claimed; days after finishing before a pending credit without an expected date can be;
+    # days a claim stays open once it opened.
+    "REVU_CLAIM_STEP_WAIT_HOURS": 24,
+    "REVU_CLAIM_PENDING_WAIT_DAYS": 30,
+    "REVU_CLAIM_WINDOW_DAYS": 60,
+    # Images a claim may carry (only with a claim_handler): how many, and bytes each.
+    "REVU_CLAIM_MAX_FILES": 3,
+    "REVU_CLAIM_MAX_FILE_BYTES": 5 * 1024 * 1024,
+    # Reports one member may send (``limits`` notation), counted in the shared limiter.
+    "REVU_CLAIM_LIMIT": "5/hour",
 }
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -98,6 +116,8 @@ class RevUWidgets:
 
         self._user_id_loader: Callable[[], str | None] | None = None
         self._support_access_loader: Callable[[], bool] | None = None
+        self._claim_handler: Callable[[Claim], str | None] | None = None
+        self._ledger_loader: Callable[[str, int], Decimal | int | float | None] | None = None
         self._register_blueprint = register_blueprint
         #: The kit's blueprint (named ``revu_widgets``): pages, JSON routes, support views.
         self.blueprint: Blueprint = create_blueprint(
@@ -110,11 +130,12 @@ class RevUWidgets:
 
     def init_app(self, app: Flask) -> None:
         """Apply config defaults, check the configuration, and set the kit up on ``app``."""
-        from . import presentation
+        from . import presentation, report
         from .cli import revu_cli
 
         for key, value in DEFAULT_CONFIG.items():
             app.config.setdefault(key, value)
+        _check_claim_config(app.config)
         fake, fake_server = _start_fake_if_asked(app)
         client = _client_from_config(app.config)
         app.extensions["revu_widgets"] = KitState(
@@ -128,6 +149,7 @@ class RevUWidgets:
             fake_server=fake_server,
         )
         presentation.install(app)
+        report.install(app)
         if "revu" not in app.cli.commands:
             app.cli.add_command(revu_cli)
         if self._register_blueprint:
@@ -148,6 +170,51 @@ class RevUWidgets:
         """
         self._support_access_loader = callback
         return callback
+
+    def claim_handler(self, callback: F) -> F:
+        """Register the function that files a member's claim and returns its ticket reference.
+
+        It receives a :class:`~revu_widgets.claims.Claim` (the evidence bundle, attachments
+        included) and returns the reference shown to the member (or ``None``). Without one,
+        "Report a problem" links to ``REVU_SUPPORT_URL`` or shows the bundle to copy.
+        """
+        self._claim_handler = callback
+        return callback
+
+    def ledger_loader(self, callback: F) -> F:
+        """Register the function that says what the site itself credited for a member's offer.
+
+        It is called as ``callback(user_id, offer_id)`` and returns the amount the site's own
+        postback ledger credited for that offer (``0`` or ``None`` for nothing). When RevU
+        credited more, a claim is the site's own problem, not RevU's.
+        """
+        self._ledger_loader = callback
+        return callback
+
+    @property
+    def has_claim_handler(self) -> bool:
+        """Whether the host registered a ``claim_handler``."""
+        return self._claim_handler is not None
+
+    def send_claim(self, claim: Claim) -> str | None:
+        """Hand ``claim`` to the host's ``claim_handler``; its ticket reference, if any."""
+        if self._claim_handler is None:
+            raise ConfigurationError("No @revu.claim_handler is registered.")
+        return self._claim_handler(claim)
+
+    def site_credited(self, user_id: str, offer_id: int) -> Decimal | None:
+        """What the ``ledger_loader`` says the site credited (``None`` without a loader)."""
+        if self._ledger_loader is None:
+            return None
+        value = self._ledger_loader(user_id, offer_id)
+        if value is None:
+            return Decimal(0)
+        if isinstance(value, bool) or not isinstance(value, Decimal | int | float):
+            raise ConfigurationError(
+                "@revu.ledger_loader must return a number (the amount the site credited for "
+                f"the offer) or None, not {type(value).__name__}."
+            )
+        return Decimal(str(value))
 
     @property
     def client(self) -> RevUClient:
@@ -247,6 +314,40 @@ def _client_from_config(config: Any) -> RevUClient:
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"revu-widgets configuration is not valid: {exc}") from None
+
+
+def _check_claim_config(config: Any) -> None:
+    try:
+        ClaimPolicy.from_config(config)
+    except ValueError as exc:
+        raise ConfigurationError(f"revu-widgets configuration is not valid: {exc}") from None
+    url = config.get("REVU_SUPPORT_URL")
+    if url is not None and not support_url_is_valid(url):
+        raise ConfigurationError(
+            "REVU_SUPPORT_URL must be an https:// URL of your help desk or a mailto: address "
+            "(e.g. 'https://help.example.com/new-ticket' or 'mailto:support@example.com')."
+        )
+    try:
+        parse_limit(str(config["REVU_CLAIM_LIMIT"]))
+    except ValueError:
+        raise ConfigurationError(
+            f"REVU_CLAIM_LIMIT {config['REVU_CLAIM_LIMIT']!r} is not a rate limit: write it like "
+            "'5/hour' or '10 per day'."
+        ) from None
+    for key in ("REVU_CLAIM_MAX_FILES", "REVU_CLAIM_MAX_FILE_BYTES"):
+        value = config.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ConfigurationError(f"{key} must be a whole number of at least 0.")
+
+
+def support_url_is_valid(url: object) -> bool:
+    """``REVU_SUPPORT_URL`` is an https URL with a host, or a ``mailto:`` address."""
+    if not isinstance(url, str) or any(c.isspace() or ord(c) < 32 for c in url):
+        return False
+    parts = urlsplit(url)
+    if parts.scheme.lower() == "mailto":
+        return bool(parts.path)
+    return parts.scheme.lower() == "https" and bool(parts.hostname) and not parts.username
 
 
 def _store_from_config(config: Any, client: RevUClient) -> SnapshotStore:

@@ -35,7 +35,8 @@ from flask import (
 )
 from werkzeug.routing import PathConverter
 
-from . import listing, presentation
+from . import listing, presentation, report
+from .claims import ClaimClock
 from .errors import ConfigurationError, NotSignedInError, RevUError
 from .extension import kit_state, member_progress
 from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
@@ -176,8 +177,13 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def support_offer_as_json(offer: Offer) -> dict[str, Any]:
-    """One offer, compact, in the words a support chatbot can repeat to the member."""
+def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> dict[str, Any]:
+    """One offer, compact, in the words a support chatbot can repeat to the member.
+
+    ``claim`` is the offer's claim clock (with the site's ledger when the host has one); by
+    default it is worked out from RevU's data alone.
+    """
+    clock = claim or report.card_clock(offer)
     return {
         "offer_id": offer.offer_id,
         "name": offer.name,
@@ -198,16 +204,23 @@ def support_offer_as_json(offer: Offer) -> dict[str, Any]:
             "pending": presentation.amount_number(offer.pending),
             "lost": presentation.amount_number(offer.lost),
         },
+        "claim": report.clock_as_json(clock, offer),
+        "triage": clock.reason.value,
+        "suggested_next_action": report.suggested_action(clock),
     }
 
 
 def support_summary_as_json(
-    progress: UserProgress, *, status: RewardStatus | None = None
+    progress: UserProgress,
+    *,
+    status: RewardStatus | None = None,
+    clock_for: Callable[[Offer], ClaimClock] | None = None,
 ) -> dict[str, Any]:
     """A member's history as the chatbot API (and ``flask revu progress --json``) answers it.
 
     Counts and totals always cover the whole history in ``progress``; ``status`` narrows only
-    the list of offers.
+    the list of offers. ``clock_for`` gives each offer's claim clock (the API passes one that
+    asks the site's ledger); by default it comes from RevU's data alone.
     """
     summary = progress.summary
     offers = progress.filtered(status)
@@ -224,7 +237,10 @@ def support_summary_as_json(
             "reversed": presentation.amount_number(summary.lost),
             "remaining": presentation.amount_number(summary.remaining),
         },
-        "offers": [support_offer_as_json(offer) for offer in offers],
+        "offers": [
+            support_offer_as_json(offer, claim=clock_for(offer) if clock_for else None)
+            for offer in offers
+        ],
         "skipped": [presentation.skipped_as_json(item) for item in progress.skipped],
         "truncated": progress.truncated,
     }
@@ -293,6 +309,7 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
             looked_up_at=datetime.now(UTC),
             search_url=url_for("revu_widgets.support_search"),
             claim_details=_claim_details_for(user_id, progress.support_id),
+            claim_clock=lambda offer: report.offer_clock(widgets, user_id, offer),
         )
 
     def support_api_user(user_id: str) -> BaseResponse:
@@ -314,7 +331,13 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
             return _unauthorized(invalid=presented is not None)
         _slug, status = listing.status_arg()
         progress = lookup_progress(user_id, channel="api", actor="support-token")
-        return jsonify(support_summary_as_json(progress, status=status))
+        return jsonify(
+            support_summary_as_json(
+                progress,
+                status=status,
+                clock_for=lambda offer: report.offer_clock(widgets, user_id, offer),
+            )
+        )
 
     bp.add_url_rule("/support/", "support_search", support_search, methods=["GET"])
     bp.add_url_rule(

@@ -25,7 +25,7 @@ from flask import (
 )
 from werkzeug.exceptions import HTTPException
 
-from . import listing, presentation
+from . import listing, presentation, report
 from .errors import (
     BadPayloadError,
     ConfigurationError,
@@ -121,6 +121,7 @@ def create_blueprint(
             page_size=page_size,
             sort_orders=[(word, listing.sort_label(word)) for word in listing.SORT_ORDERS],
             detail_url_pattern=_detail_url_pattern(args),
+            report_url_pattern=_report_url_pattern(),
             skipped=progress.skipped,
             offerwall_url=current_app.config["REVU_OFFERWALL_URL"],
         )
@@ -143,6 +144,8 @@ def create_blueprint(
             api_url=url_for("revu_widgets.api_offer", offer_id=offer_id),
             refresh_seconds=int(current_app.config["REVU_REFRESH_SECONDS"]),
             claim_text=claim,
+            claim_clock=report.offer_clock(widgets, user_id, offer),
+            report_url=url_for("revu_widgets.report_offer", offer_id=offer_id),
         )
 
     @bp.get("/api/progress")
@@ -161,7 +164,7 @@ def create_blueprint(
                     word: progress.summary.count_for(st)
                     for word, st in listing.STATUS_FILTERS.items()
                 },
-                "offers": [presentation.offer_as_json(o) for o in offers],
+                "offers": [_offer_json(widgets, user_id, o) for o in offers],
                 "skipped": [presentation.skipped_as_json(s) for s in progress.skipped],
                 "truncated": progress.truncated,
                 "support_id": progress.support_id,
@@ -172,9 +175,11 @@ def create_blueprint(
     def api_offer(offer_id: int) -> Response:
         user_id = widgets.current_user_id()
         offer, support_id = _load_offer(user_id, offer_id)
-        return _conditional({"offer": presentation.offer_as_json(offer), "support_id": support_id})
+        offer_json = _offer_json(widgets, user_id, offer)
+        return _conditional({"offer": offer_json, "support_id": support_id})
 
     register_support_views(bp, widgets)
+    report.register_report_views(bp, widgets, _load_offer)
     return bp
 
 
@@ -211,6 +216,20 @@ def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
             reference=page.support_id,
         )
     return offer, page.support_id
+
+
+def _offer_json(widgets: RevUWidgets, user_id: str, offer: Offer) -> dict[str, Any]:
+    data = presentation.offer_as_json(offer)
+    clock = report.offer_clock(widgets, user_id, offer)
+    data["claim"] = report.clock_as_json(clock, offer)
+    data["claim"]["report_url"] = (
+        url_for("revu_widgets.report_offer", offer_id=offer.offer_id) if clock.is_open else None
+    )
+    return data
+
+
+def _report_url_pattern() -> str:
+    return url_for("revu_widgets.report_offer", offer_id=0).replace("/0/", "/{offer_id}/")
 
 
 def _back_to_list_url(offer_id: int) -> str:

@@ -1,0 +1,806 @@
+""" "Report a problem": the claim clock in words, the claim form, and where a claim goes.
+
+``GET /offers/<offer_id>/report`` shows the offer's claim clock and, while a claim is open, a
+short form; ``POST`` files the claim. The evidence (:class:`~revu_widgets.claims.Claim`) is
+built here from RevU's data, not typed by the member, and goes to the host's
+``@revu.claim_handler`` (which returns a ticket reference), else to a prefilled link to
+``REVU_SUPPORT_URL``, else it is shown to copy. Every claim, and every refused attempt, is one
+line on the ``revu_widgets.audit`` logger.
+
+The form is guarded by a token signed with the app's ``SECRET_KEY`` and bound to the member
+and the offer, so another site cannot file claims in a member's name.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from itsdangerous import BadData, URLSafeTimedSerializer
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.utils import secure_filename
+
+from . import presentation
+from .claims import (
+    SUGGESTED_PROBLEM,
+    Attachment,
+    Claim,
+    ClaimClock,
+    ClaimPhase,
+    ClaimPolicy,
+    ClaimReason,
+    Problem,
+    claim_clock,
+    sniff_image,
+)
+from .errors import ConfigurationError
+from .extension import kit_state
+from .models import Offer, OfferState
+from .presentation import N_
+
+if TYPE_CHECKING:
+    from werkzeug.wrappers import Response as BaseResponse
+
+    from .extension import RevUWidgets
+
+log = logging.getLogger("revu_widgets")
+#: The same audit trail as support lookups: one line per claim or refused attempt.
+audit_log = logging.getLogger("revu_widgets.audit")
+
+#: The hidden form field carrying the signed form token.
+TOKEN_FIELD = "revu_token"  # noqa: S105 - a field name, not a secret
+#: The shared rate limiter's scope for members' reports (``REVU_CLAIM_LIMIT``).
+LIMIT_SCOPE = "claim-report"
+#: How long a form stays valid after it was shown.
+TOKEN_MAX_AGE = timedelta(hours=2)
+#: Longest description a member can send.
+MESSAGE_LIMIT = 2000
+#: Longest ticket reference a handler's answer is shown with.
+_TICKET_LIMIT = 100
+#: Longest body put into a help-desk link (mail clients cut longer ones).
+_LINK_BODY_LIMIT = 1800
+_AUDIT_TEXT_LIMIT = 200
+#: Form fields shown again when the form comes back with a problem to fix.
+_ANSWER_FIELDS = ("problem", "step", "occurred_on", "message")
+
+LoadOffer = Callable[[str, int], tuple[Offer, str | None]]
+
+
+def claim_policy() -> ClaimPolicy:
+    """The current app's claim clock settings (``REVU_CLAIM_*``)."""
+    return ClaimPolicy.from_config(current_app.config)
+
+
+def offer_clock(widgets: RevUWidgets, user_id: str, offer: Offer) -> ClaimClock:
+    """``offer``'s claim clock for ``user_id``, with the site's ledger when the host has one.
+
+    The ledger is asked only about offers RevU credited something for: only those can lack it.
+    """
+    site_credited = widgets.site_credited(user_id, offer.offer_id) if offer.earned else None
+    return claim_clock(offer, claim_policy(), site_credited=site_credited)
+
+
+def card_clock(offer: Offer) -> ClaimClock:
+    """The clock as a card shows it, from RevU's data alone (no ledger call per card)."""
+    return claim_clock(offer, claim_policy())
+
+
+# --- words ----------------------------------------------------------------------------------
+
+_PROBLEM_LABELS: Mapping[Problem, str] = {
+    Problem.NOT_CREDITED: N_("I finished the offer but was not credited"),
+    Problem.STEP_NOT_RECORDED: N_("I finished a step but it is not counted"),
+    Problem.MISSING_FROM_BALANCE: N_("The reward is not in my balance"),
+    Problem.DISPUTE_REVERSAL: N_("The reversal is a mistake"),
+    Problem.OTHER: N_("Something else"),
+}
+
+_VERDICT_TEXTS: Mapping[ClaimReason, str] = {
+    ClaimReason.PENDING_WITHIN_WINDOW: N_("Pending within RevU's crediting time"),
+    ClaimReason.PENDING_OVERDUE: N_("Pending past the expected credit date: ask RevU"),
+    ClaimReason.STEP_NOT_RECORDED: N_("A step the member finished is not recorded: ask RevU"),
+    ClaimReason.REVERSED: N_("Reversed by RevU; the member disputes it"),
+    ClaimReason.SITE_MISSING_CREDIT: N_(
+        "RevU credited it but the site's ledger lacks it: the site's own problem"
+    ),
+    ClaimReason.CREDITED: N_("Credited; the site's ledger agrees"),
+}
+
+
+def problem_label(problem: Problem) -> str:
+    """The words for what the member says happened."""
+    return presentation.gettext(_PROBLEM_LABELS[problem])
+
+
+def verdict_text(reason: ClaimReason) -> str:
+    """The triage verdict in words, for support staff and ticket bodies."""
+    return presentation.gettext(_VERDICT_TEXTS[reason])
+
+
+def problems_for(clock: ClaimClock) -> list[Problem]:
+    """The choices the form offers for this clock, the suggested one first."""
+    first = SUGGESTED_PROBLEM[clock.reason]
+    return [first, *(p for p in Problem if p is not first and p is not Problem.DISPUTE_REVERSAL)]
+
+
+def clock_text(clock: ClaimClock, offer: Offer) -> str:
+    """What the clock means for the member, in full: when, until when, and why waiting is normal."""
+    gettext = presentation.gettext
+    when = presentation.format_datetime(clock.opens_at)
+    until = presentation.format_date(clock.closes_at)
+    reason = clock.reason
+    if clock.phase is ClaimPhase.NONE:
+        if clock.site_credited is not None:
+            return gettext("Credited, and in your balance: there is nothing to report.")
+        return gettext("Credited: there is nothing to report.")
+    if clock.phase is ClaimPhase.CLOSED:
+        return gettext(
+            "Reports for this offer closed on %(date)s. RevU only looks into claims for a "
+            "limited time after they become possible.",
+            date=until,
+        )
+    if reason is ClaimReason.SITE_MISSING_CREDIT:
+        return gettext(
+            "RevU credited %(amount)s for this offer, but our records show %(ours)s. That is our "
+            "mistake, not yours: report it and we will add what is missing.",
+            amount=presentation.format_amount(offer.earned),
+            ours=presentation.format_amount(clock.site_credited),
+        )
+    if clock.phase is ClaimPhase.WAIT:
+        if reason is ClaimReason.PENDING_WITHIN_WINDOW:
+            if offer.reporting:
+                why = gettext(
+                    "Waiting is normal: the advertiser takes %(reporting)s to confirm an offer "
+                    "before it is credited.",
+                    reporting=" ".join(offer.reporting.split()),
+                )
+            else:
+                why = gettext(
+                    "Waiting is normal: the advertiser confirms every offer before it is credited."
+                )
+            return (
+                why
+                + " "
+                + gettext("If it is not credited by %(when)s, you can report it then.", when=when)
+            )
+        return gettext(
+            "Advertisers can take a day to report a step, so a step you just finished may not "
+            "show yet: that is normal. If a finished step is still missing on %(when)s, you can "
+            "report it then.",
+            when=when,
+        )
+    if reason is ClaimReason.REVERSED:
+        given = offer.reversal_reason
+        text = (
+            gettext("RevU reversed this reward. Reason given: %(reason)s.", reason=_line(given))
+            if given
+            else gettext("RevU reversed this reward without giving a reason.")
+        )
+        return (
+            text
+            + " "
+            + gettext(
+                "If you think this is a mistake, you can dispute it until %(date)s.", date=until
+            )
+        )
+    if reason is ClaimReason.PENDING_OVERDUE:
+        return gettext(
+            "Credit was expected by %(expected)s and has not arrived. You can report it until "
+            "%(date)s.",
+            expected=presentation.format_date(clock.opens_at),
+            date=until,
+        )
+    return gettext(
+        "If you finished a step that is not counted, you can report it until %(date)s.",
+        date=until,
+    )
+
+
+def clock_short(clock: ClaimClock) -> str:
+    """The clock in a few words, for a card."""
+    gettext = presentation.gettext
+    if clock.phase is ClaimPhase.WAIT:
+        return gettext(
+            "Report possible from %(when)s", when=presentation.format_datetime(clock.opens_at)
+        )
+    if clock.phase is ClaimPhase.OPEN:
+        return gettext(
+            "You can report a problem until %(date)s",
+            date=presentation.format_date(clock.closes_at),
+        )
+    if clock.phase is ClaimPhase.CLOSED:
+        return gettext("Reports closed on %(date)s", date=presentation.format_date(clock.closes_at))
+    return ""
+
+
+def suggested_action(clock: ClaimClock) -> dict[str, str]:
+    """The next step for a support person or chatbot: a stable code and plain words."""
+    gettext = presentation.gettext
+    if clock.reason is ClaimReason.SITE_MISSING_CREDIT:
+        return {
+            "code": "credit_from_site",
+            "text": gettext(
+                "Credit the member from the site's own ledger: RevU already paid this offer."
+            ),
+        }
+    if clock.phase is ClaimPhase.WAIT:
+        return {
+            "code": "wait",
+            "text": gettext(
+                "Tell the member waiting is normal; a claim opens on %(when)s.",
+                when=presentation.format_datetime(clock.opens_at),
+            ),
+        }
+    if clock.phase is ClaimPhase.OPEN:
+        if clock.reason is ClaimReason.REVERSED:
+            return {
+                "code": "explain_reversal",
+                "text": gettext(
+                    "Explain the reversal reason; file a claim with RevU only if the member "
+                    "disputes it."
+                ),
+            }
+        return {
+            "code": "file_claim",
+            "text": gettext("File a claim with RevU with the evidence bundle (Report a problem)."),
+        }
+    if clock.phase is ClaimPhase.CLOSED:
+        return {
+            "code": "window_closed",
+            "text": gettext("The claim window has closed; RevU will not look into it now."),
+        }
+    return {"code": "none", "text": gettext("Nothing to do: credited.")}
+
+
+def clock_as_json(clock: ClaimClock, offer: Offer) -> dict[str, Any]:
+    """The clock for the kit's JSON routes and the support API: data, words and next action."""
+    data = clock.as_dict()
+    data["verdict_text"] = verdict_text(clock.reason)
+    data["text"] = clock_text(clock, offer)
+    data["short_text"] = clock_short(clock)
+    data["suggested_action"] = suggested_action(clock)
+    return data
+
+
+# --- the form token -------------------------------------------------------------------------
+
+
+def _serializer() -> URLSafeTimedSerializer:
+    secret = current_app.secret_key
+    if not secret:
+        raise ConfigurationError(
+            "revu-widgets needs the app's SECRET_KEY to protect the Report a problem form: "
+            'set app.config["SECRET_KEY"] to a long random value.'
+        )
+    return URLSafeTimedSerializer(secret, salt="revu-widgets.claim-form")
+
+
+def _member_digest(user_id: str) -> str:
+    return hashlib.sha256(user_id.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def form_token(user_id: str, offer_id: int) -> str:
+    """A token for this member's report form on this offer, signed with ``SECRET_KEY``."""
+    return str(_serializer().dumps([_member_digest(user_id), offer_id]))
+
+
+def token_is_valid(token: str | None, user_id: str, offer_id: int) -> bool:
+    """Whether ``token`` was issued for this member and offer within :data:`TOKEN_MAX_AGE`."""
+    if not token:
+        return False
+    try:
+        data = _serializer().loads(token, max_age=int(TOKEN_MAX_AGE.total_seconds()))
+    except BadData:
+        return False
+    if not isinstance(data, list) or len(data) != 2:
+        return False
+    member, offer = data
+    return (
+        isinstance(member, str)
+        and hmac.compare_digest(member, _member_digest(user_id))
+        and offer == offer_id
+    )
+
+
+# --- the evidence bundle ----------------------------------------------------------------------
+
+
+def _line(value: str | None) -> str:
+    return " ".join((value or "").split())
+
+
+def clean_message(raw: str) -> str:
+    """The member's words: control characters out, lines kept, at most :data:`MESSAGE_LIMIT`."""
+    lines = ["".join(ch for ch in line if ch.isprintable()).rstrip() for line in raw.splitlines()]
+    text = "\n".join(lines).strip()
+    return text[:MESSAGE_LIMIT]
+
+
+def _ticket_stamp(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def build_claim(
+    *,
+    user_id: str,
+    offer: Offer,
+    support_id: str | None,
+    clock: ClaimClock,
+    problem: Problem,
+    occurred_on: date | None,
+    message: str,
+    attachments: tuple[Attachment, ...],
+    step_name: str | None = None,
+) -> Claim:
+    """The evidence bundle for one claim, with its plain-text ticket body."""
+    gettext = presentation.gettext
+    claim_id = "clm-" + secrets.token_hex(6)
+    filed_at = datetime.now(UTC)
+    occurred = (
+        datetime(occurred_on.year, occurred_on.month, occurred_on.day, tzinfo=UTC)
+        if (occurred_on)
+        else None
+    )
+    subject = gettext(
+        "Missing reward: %(name)s (offer %(id)s)", name=_line(offer.name), id=offer.offer_id
+    )
+    lines = [
+        subject,
+        gettext("Claim %(id)s, filed %(when)s", id=claim_id, when=_ticket_stamp(filed_at)),
+        gettext("What happened: %(value)s", value=problem_label(problem)),
+    ]
+    if step_name:
+        lines.append(gettext("Step: %(value)s", value=_line(step_name)))
+    lines += [
+        gettext("When: %(value)s", value=occurred_on.isoformat() if occurred_on else "-"),
+        gettext("Verdict: %(value)s", value=verdict_text(clock.reason)),
+    ]
+    if clock.shortfall is not None:
+        lines.append(
+            gettext(
+                "Missing from the site's ledger: %(value)s",
+                value=presentation.format_amount(clock.shortfall),
+            )
+        )
+    lines.append(gettext("Member's words:"))
+    # Indented, so the member's text cannot pass for one of the kit's own lines.
+    lines += ["  " + line for line in (message or "-").splitlines()] or ["  -"]
+    if attachments:
+        lines.append(gettext("Attachments:"))
+        lines += [f"  {a.filename} ({a.content_type}, {a.size:,} bytes)" for a in attachments]
+    lines += [
+        "",
+        presentation.claim_details(offer, user_id=user_id, support_id=support_id),
+    ]
+    return Claim(
+        claim_id=claim_id,
+        user_id=user_id,
+        offer=offer,
+        support_id=support_id,
+        clock=clock,
+        problem=problem,
+        occurred_on=occurred,
+        message=message,
+        attachments=attachments,
+        filed_at=filed_at,
+        subject=subject,
+        ticket_text="\n".join(lines),
+    )
+
+
+def support_link(url: str, claim: Claim) -> str:
+    """``REVU_SUPPORT_URL`` prefilled with the claim: ``mailto:`` gets a subject and body; an
+    https URL gets ``{subject}`` and ``{body}`` filled in where it has them."""
+    body = claim.ticket_text
+    if len(body) > _LINK_BODY_LIMIT:
+        body = body[:_LINK_BODY_LIMIT] + "\n…"
+    subject_q, body_q = quote(claim.subject, safe=""), quote(body, safe="")
+    if url.lower().startswith("mailto:"):
+        joiner = "&" if "?" in url else "?"
+        return f"{url}{joiner}subject={subject_q}&body={body_q}"
+    return url.replace("{subject}", subject_q).replace("{body}", body_q)
+
+
+# --- the audit line ----------------------------------------------------------------------------
+
+
+def audit_claim(
+    *,
+    user_id: str,
+    offer_id: int,
+    result: str,
+    claim: Claim | None = None,
+    route: str | None = None,
+    ticket: str | None = None,
+) -> None:
+    """One line on ``revu_widgets.audit`` for a claim or a refused attempt.
+
+    Texts from the member or the host's handler are written with ``repr``, so they cannot
+    forge a second line; the record carries the fields as ``record.revu_audit`` too.
+    """
+    fields: dict[str, Any] = {
+        "at": presentation.isoformat(datetime.now(UTC)),
+        "claim_id": claim.claim_id if claim else None,
+        "user_id": user_id[:_AUDIT_TEXT_LIMIT],
+        "offer_id": offer_id,
+        "verdict": claim.clock.reason.value if claim else None,
+        "problem": claim.problem.value if claim else None,
+        "route": route,
+        "result": result,
+        "ticket": ticket[:_AUDIT_TEXT_LIMIT] if ticket else None,
+        "attachments": len(claim.attachments) if claim else 0,
+    }
+    audit_log.info(
+        "claim at=%s claim_id=%s user_id=%r offer_id=%s verdict=%s problem=%s route=%s "
+        "result=%s ticket=%r attachments=%s",
+        fields["at"],
+        fields["claim_id"] or "-",
+        fields["user_id"],
+        offer_id,
+        fields["verdict"] or "-",
+        fields["problem"] or "-",
+        route or "-",
+        result,
+        fields["ticket"],
+        fields["attachments"],
+        extra={"revu_audit": fields},
+    )
+
+
+# --- the form ---------------------------------------------------------------------------------
+
+
+class FormProblem(Exception):
+    """A form answer the member must fix, with the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True, slots=True)
+class FormAnswers:
+    """What the member chose and typed, checked."""
+
+    problem: Problem
+    step_name: str | None
+    occurred_on: date | None
+    message: str
+    attachments: tuple[Attachment, ...]
+
+
+def _read_answers(
+    form: Any, files: Any, clock: ClaimClock, offer: Offer, *, allow_files: bool
+) -> FormAnswers:
+    gettext = presentation.gettext
+    try:
+        problem = Problem(form.get("problem", ""))
+    except ValueError:
+        raise FormProblem(422, gettext("Choose what happened.")) from None
+    if problem not in problems_for(clock) and not (
+        clock.is_dispute and problem is Problem.DISPUTE_REVERSAL
+    ):
+        raise FormProblem(422, gettext("Choose what happened."))
+    if clock.is_dispute and form.get("dispute") != "yes":
+        raise FormProblem(422, gettext("Tick the box to say you think the reversal is a mistake."))
+    step_name = None
+    raw_step = form.get("step", "")
+    if raw_step:
+        if not raw_step.isdigit() or int(raw_step) >= len(offer.steps):
+            raise FormProblem(422, gettext("Choose one of the offer's steps."))
+        step_name = offer.steps[int(raw_step)].name
+    occurred_on = None
+    raw_day = form.get("occurred_on", "").strip()
+    if raw_day:
+        try:
+            occurred_on = date.fromisoformat(raw_day)
+        except ValueError:
+            raise FormProblem(422, gettext("Give the date as year-month-day.")) from None
+        # A day ahead at most: the member's own calendar may already be on tomorrow.
+        if occurred_on > (datetime.now(UTC) + timedelta(days=1)).date():
+            raise FormProblem(422, gettext("The date cannot be in the future."))
+    message = clean_message(form.get("message", ""))
+    attachments = _read_attachments(files, allow_files=allow_files)
+    return FormAnswers(problem, step_name, occurred_on, message, attachments)
+
+
+def _read_attachments(files: Any, *, allow_files: bool) -> tuple[Attachment, ...]:
+    gettext = presentation.gettext
+    uploads = [f for f in files.getlist("attachments") if f and f.filename]
+    if not uploads:
+        return ()
+    if not allow_files:
+        raise FormProblem(422, gettext("Attachments cannot be sent from this form."))
+    max_files = int(current_app.config["REVU_CLAIM_MAX_FILES"])
+    max_bytes = int(current_app.config["REVU_CLAIM_MAX_FILE_BYTES"])
+    if len(uploads) > max_files:
+        raise FormProblem(
+            413,
+            presentation.ngettext(
+                "Attach at most %(num)d image.", "Attach at most %(num)d images.", max_files
+            ),
+        )
+    found = []
+    for number, upload in enumerate(uploads, start=1):
+        data = upload.stream.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise FormProblem(
+                413,
+                gettext(
+                    "%(name)s is too large: images can be up to %(size)s each.",
+                    name=_line(upload.filename)[:80],
+                    size=_size_text(max_bytes),
+                ),
+            )
+        kind = sniff_image(data)
+        if kind is None:
+            raise FormProblem(
+                415,
+                gettext(
+                    "%(name)s is not an image: attach screenshots or photos "
+                    "(PNG, JPEG, GIF or WebP).",
+                    name=_line(upload.filename)[:80],
+                ),
+            )
+        name = secure_filename(upload.filename)[:100] or f"image-{number}"
+        found.append(Attachment(name, kind, data))
+    return tuple(found)
+
+
+def _size_text(size: int) -> str:
+    megabytes = Decimal(size) / (1024 * 1024)
+    return presentation.gettext(
+        "%(num)s MB", num=presentation.format_number(megabytes.quantize(Decimal("0.1")))
+    )
+
+
+def register_report_views(bp: Blueprint, widgets: RevUWidgets, load_offer: LoadOffer) -> None:
+    """Add ``GET``/``POST /offers/<offer_id>/report`` to the kit's blueprint."""
+
+    def report_offer(offer_id: int) -> BaseResponse | tuple[str, int] | str:
+        user_id = widgets.current_user_id()
+        if request.method == "POST":
+            return _file(widgets, load_offer, user_id, offer_id)
+        offer, support_id = load_offer(user_id, offer_id)
+        clock = offer_clock(widgets, user_id, offer)
+        return _form_page(widgets, user_id, offer, support_id, clock)
+
+    bp.add_url_rule(
+        "/offers/<int:offer_id>/report", "report_offer", report_offer, methods=["GET", "POST"]
+    )
+
+
+def _delivery_mode(widgets: RevUWidgets) -> str:
+    if widgets.has_claim_handler:
+        return "handler"
+    if current_app.config.get("REVU_SUPPORT_URL"):
+        return "url"
+    return "copy"
+
+
+def _form_page(
+    widgets: RevUWidgets,
+    user_id: str,
+    offer: Offer,
+    support_id: str | None,
+    clock: ClaimClock,
+    *,
+    error: str | None = None,
+    status: int = 200,
+    answers: Mapping[str, str] | None = None,
+) -> tuple[str, int]:
+    mode = _delivery_mode(widgets)
+    body = render_template(
+        "revu_widgets/report.html",
+        offer=offer,
+        clock=clock,
+        clock_text=clock_text(clock, offer),
+        support_id=support_id,
+        problems=[(p.value, problem_label(p)) for p in problems_for(clock)]
+        if not clock.is_dispute
+        else [(Problem.DISPUTE_REVERSAL.value, problem_label(Problem.DISPUTE_REVERSAL))],
+        steps=[(i, s.name) for i, s in enumerate(offer.steps)],
+        suggested_step=_suggested_step(offer),
+        token=form_token(user_id, offer.offer_id),
+        token_field=TOKEN_FIELD,
+        mode=mode,
+        max_files=int(current_app.config["REVU_CLAIM_MAX_FILES"]) if mode == "handler" else 0,
+        max_size=_size_text(int(current_app.config["REVU_CLAIM_MAX_FILE_BYTES"])),
+        message_limit=MESSAGE_LIMIT,
+        today=datetime.now(UTC).date().isoformat(),
+        default_day=(offer.last_activity_at or offer.as_of).astimezone(UTC).date().isoformat(),
+        answers=answers or {},
+        error=error,
+        detail_url=url_for("revu_widgets.offer_detail", offer_id=offer.offer_id),
+    )
+    return body, status
+
+
+def _suggested_step(offer: Offer) -> int | None:
+    """The step a member most likely means: the first one not recorded as done."""
+    if offer.state is not OfferState.IN_PROGRESS and offer.state is not OfferState.EXPIRED:
+        return None
+    return next((i for i, s in enumerate(offer.steps) if not s.is_done), None)
+
+
+def _file(
+    widgets: RevUWidgets, load_offer: LoadOffer, user_id: str, offer_id: int
+) -> BaseResponse | tuple[str, int] | str:
+    max_files = int(current_app.config["REVU_CLAIM_MAX_FILES"])
+    max_bytes = int(current_app.config["REVU_CLAIM_MAX_FILE_BYTES"])
+    # The whole request: every image at its largest, plus the form's text.
+    request.max_content_length = max_files * max_bytes + 64 * 1024
+    try:
+        form, files = request.form, request.files
+    except RequestEntityTooLarge:
+        audit_claim(user_id=user_id, offer_id=offer_id, result="too_large")
+        return _refused(
+            413,
+            presentation.gettext("The images are too large together. Send fewer or smaller ones."),
+            offer_id,
+        )
+    if not token_is_valid(form.get(TOKEN_FIELD), user_id, offer_id):
+        audit_claim(user_id=user_id, offer_id=offer_id, result="bad_token")
+        return _refused(
+            400,
+            presentation.gettext(
+                "This form has expired or did not come from this site. Open it again and send "
+                "it from there."
+            ),
+            offer_id,
+        )
+    limiter, rule = kit_state().limiter, str(current_app.config["REVU_CLAIM_LIMIT"])
+    throttled = limiter.peek(rule, LIMIT_SCOPE, user_id)
+    if not throttled.allowed:
+        audit_claim(user_id=user_id, offer_id=offer_id, result="rate_limited")
+        body, status = _refused(
+            429,
+            presentation.gettext(
+                "You have sent several reports in a short time. Please try again later; "
+                "your earlier reports have reached us."
+            ),
+            offer_id,
+        )
+        return current_app.response_class(
+            body, status=status, headers={"Retry-After": str(throttled.retry_after)}
+        )
+    offer, support_id = load_offer(user_id, offer_id)
+    clock = offer_clock(widgets, user_id, offer)
+    if not clock.is_open:
+        audit_claim(user_id=user_id, offer_id=offer_id, result=f"refused_{clock.phase.value}")
+        return _form_page(
+            widgets,
+            user_id,
+            offer,
+            support_id,
+            clock,
+            status=409,
+            error=presentation.gettext("A report about this offer cannot be sent now."),
+        )
+    try:
+        answers = _read_answers(
+            form, files, clock, offer, allow_files=_delivery_mode(widgets) == "handler"
+        )
+    except FormProblem as problem:
+        audit_claim(user_id=user_id, offer_id=offer_id, result=f"invalid_{problem.status}")
+        return _form_page(
+            widgets,
+            user_id,
+            offer,
+            support_id,
+            clock,
+            status=problem.status,
+            error=problem.message,
+            answers={k: str(form.get(k, "")) for k in _ANSWER_FIELDS},
+        )
+    # Only reports that go somewhere count: fixing a form answer costs nothing.
+    limiter.hit(rule, LIMIT_SCOPE, user_id)
+    claim = build_claim(
+        user_id=user_id,
+        offer=offer,
+        support_id=support_id,
+        clock=clock,
+        problem=answers.problem,
+        occurred_on=answers.occurred_on,
+        message=answers.message,
+        attachments=answers.attachments,
+        step_name=answers.step_name,
+    )
+    return _deliver(widgets, claim)
+
+
+def _deliver(widgets: RevUWidgets, claim: Claim) -> tuple[str, int]:
+    mode = _delivery_mode(widgets)
+    ticket = None
+    status = 200
+    failed = False
+    if widgets.has_claim_handler:
+        try:
+            answer = widgets.send_claim(claim)
+        except Exception:
+            # The host's help desk is down or its code failed: the member still gets the text.
+            log.exception("claim_handler failed for claim %s", claim.claim_id)
+            failed = True
+            status = 502
+            mode = "url" if current_app.config.get("REVU_SUPPORT_URL") else "copy"
+        else:
+            ticket = _line(str(answer))[:_TICKET_LIMIT] if answer is not None else None
+    url = current_app.config.get("REVU_SUPPORT_URL")
+    link = support_link(str(url), claim) if mode == "url" and url else None
+    audit_claim(
+        user_id=claim.user_id,
+        offer_id=claim.offer.offer_id,
+        result="handler_failed" if failed else ("filed" if mode == "handler" else "shown"),
+        claim=claim,
+        route=mode,
+        ticket=ticket,
+    )
+    body = render_template(
+        "revu_widgets/report_sent.html",
+        offer=claim.offer,
+        claim=claim,
+        mode=mode,
+        failed=failed,
+        ticket=ticket,
+        link=link,
+        link_is_mail=bool(link and link.lower().startswith("mailto:")),
+        site_problem=claim.clock.reason is ClaimReason.SITE_MISSING_CREDIT,
+        detail_url=url_for("revu_widgets.offer_detail", offer_id=claim.offer.offer_id),
+    )
+    return body, status
+
+
+def _refused(status: int, message: str, offer_id: int) -> tuple[str, int]:
+    return (
+        render_template(
+            "revu_widgets/report_refused.html",
+            status_code=status,
+            message=message,
+            form_url=url_for("revu_widgets.report_offer", offer_id=offer_id),
+            detail_url=url_for("revu_widgets.offer_detail", offer_id=offer_id),
+        ),
+        status,
+    )
+
+
+def install(app: Flask) -> None:
+    """Register the ``revu_claim_*`` Jinja globals the kit's claim macros use."""
+    app.jinja_env.globals.update(
+        revu_claim_clock=card_clock,
+        revu_claim_short=clock_short,
+        revu_claim_text=clock_text,
+    )
+
+
+__all__ = [
+    "LIMIT_SCOPE",
+    "MESSAGE_LIMIT",
+    "TOKEN_FIELD",
+    "audit_claim",
+    "build_claim",
+    "card_clock",
+    "claim_policy",
+    "clean_message",
+    "clock_as_json",
+    "clock_short",
+    "clock_text",
+    "form_token",
+    "install",
+    "offer_clock",
+    "problem_label",
+    "register_report_views",
+    "suggested_action",
+    "support_link",
+    "token_is_valid",
+    "verdict_text",
+]
