@@ -5,7 +5,8 @@
 #   ./dev.sh test   set up .venv and run everything CI runs: lint, format, types, tests, packaging
 #
 # Needs only Python 3.11+ (python3 on PATH, or PYTHON=/path/to/python). The browser tests use
-# Debian's chromium; when it is missing and this runs as root with apt-get, it is installed.
+# Debian's chromium and the shared-store tests Debian's redis-server; when one is missing and this
+# runs as root with apt-get, it is installed.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -44,6 +45,19 @@ ensure_chromium() {
   fi
 }
 
+ensure_redis() {
+  if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then return; fi
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's redis-server for the shared-store tests ..."
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+  else
+    echo "The shared-store tests need Redis: install it (Debian/Ubuntu: sudo apt-get install" >&2
+    echo "redis-server), then run ./dev.sh test again. The tests start their own server." >&2
+    exit 1
+  fi
+}
+
 case "${1:-}" in
   demo)
     shift
@@ -55,6 +69,7 @@ case "${1:-}" in
     shift
     setup_venv test
     ensure_chromium
+    ensure_redis
     export REVU_CHROMIUM="${REVU_CHROMIUM:-$(command -v chromium)}"
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .

@@ -9,7 +9,6 @@ says which upstream it is using.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,6 +17,7 @@ from flask import Flask
 from revu_widgets import RevUWidgets
 
 from .accounts import current_user
+from .shared import SharedProgress, instance_secret
 from .views import bp, install_site
 
 #: The kit, set up once and bound to each app by :func:`create_app` (Flask extension pattern).
@@ -44,7 +44,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     ``config`` is applied last, over the environment, so tests can choose the upstream:
     ``create_app({"REVU_USE_FAKE": True})``.
     """
-    app = Flask(__name__)
+    # DEMO_INSTANCE_PATH moves the shared secrets and progress out of the checkout (tests).
+    app = Flask(__name__, instance_path=os.environ.get("DEMO_INSTANCE_PATH") or None)
     app.config.update(
         REVU_URL_PREFIX="/rewards",
         REVU_BASE_TEMPLATE="demo/layout.html",
@@ -65,16 +66,21 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.config["REVU_BASE_URL"] = base_url
     else:
         app.config["REVU_USE_FAKE"] = True
-    # A random default means sessions and the support token last as long as the process:
-    # fine for a demo, and nothing guessable ships in the code.
-    app.config["SECRET_KEY"] = os.environ.get("FLASK_SECRET_KEY") or secrets.token_hex(32)
-    app.config["REVU_SUPPORT_TOKEN"] = os.environ.get(
-        "REVU_SUPPORT_TOKEN"
-    ) or secrets.token_urlsafe(24)
+    app.config["SECRET_KEY"] = os.environ.get("FLASK_SECRET_KEY")
+    app.config["REVU_SUPPORT_TOKEN"] = os.environ.get("REVU_SUPPORT_TOKEN")
     if config:
         app.config.update(config)
+    # Random secrets, made once and kept in the instance folder: every worker of a
+    # multi-process server reads the same ones, and nothing guessable ships in the code.
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = instance_secret(app.instance_path, "secret_key")
+    if not app.config["REVU_SUPPORT_TOKEN"]:
+        app.config["REVU_SUPPORT_TOKEN"] = instance_secret(app.instance_path, "support_token")
 
     revu.init_app(app)
+    if app.config["REVU_USE_FAKE"] and not app.testing:
+        # Each worker runs its own fake RevU; simulated progress reaches all of them.
+        app.extensions["demo_shared_progress"] = SharedProgress.for_server(app.instance_path)
     install_site(app, revu)
     app.register_blueprint(bp)
     return app

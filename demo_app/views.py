@@ -37,6 +37,7 @@ from .accounts import (
     sign_in,
     sign_out,
 )
+from .shared import SharedProgress
 
 if TYPE_CHECKING:
     from revu_widgets.fake import FakeRevU
@@ -115,6 +116,13 @@ def install_site(app: Flask, revu: RevUWidgets) -> None:
             "demo_offer_in_view": _offer_in_view(),
             "demo_prefix": app.config["REVU_URL_PREFIX"].rstrip("/"),
         }
+
+    @app.before_request
+    def catch_up_with_other_workers() -> None:
+        shared: SharedProgress | None = app.extensions.get("demo_shared_progress")
+        fake = revu.fake
+        if shared is not None and fake is not None:
+            shared.catch_up(fake, revu)
 
     @app.after_request
     def host_headers(response: BaseResponse) -> BaseResponse:
@@ -206,13 +214,25 @@ def simulate_progress() -> BaseResponse:
         return _simulated(
             "This offer is already finished; only offers in progress or pending credit move on."
         )
-    # RevU would now call the site's postback URL; its handler tells the kit the same way.
-    _revu().refresh(user.user_id)
+    revu_postback(user.user_id, moved)
     name = moved.get("name")
     what = f"“{name}”" if isinstance(name, str) and name else "One of your offers"
     return _simulated(
         f"{what} moved one step on.", hint=" Its page updates by itself within a few seconds."
     )
+
+
+def revu_postback(user_id: str, offer: dict[str, Any]) -> None:
+    """What the site does when RevU's postback arrives: here, after simulated progress.
+
+    A real site credits the member in its own ledger first; then ``revu.refresh`` drops the
+    member's snapshot and their open offer pages show the change within a second or two.
+    Under several workers the progress is written down for the other workers' fakes too.
+    """
+    shared: SharedProgress | None = current_app.extensions.get("demo_shared_progress")
+    if shared is not None:
+        shared.record(user_id, offer)
+    _revu().refresh(user_id)
 
 
 def _simulated(message: str, *, hint: str = "") -> BaseResponse:

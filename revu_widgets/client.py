@@ -19,9 +19,9 @@ import random
 import threading
 import time
 import weakref
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Iterable, Iterator, Mapping
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -72,8 +72,12 @@ MAX_RETRY_AFTER: Final = 2.0
 MAX_USER_ID_LENGTH: Final = 255
 #: Largest page RevU serves.
 MAX_PAGE_SIZE: Final = 500
-#: Threads used to fetch the remaining pages of a long history.
-PAGE_FETCH_WORKERS: Final = 4
+#: Threads used to fetch the remaining pages of long histories (shared by all walks).
+PAGE_FETCH_WORKERS: Final = 16
+#: Pages of one walk fetched at once, so one long history leaves page threads to the others.
+PAGES_IN_FLIGHT: Final = 4
+#: Upstream requests this client sends at once, by default (see ``max_concurrent_requests``).
+MAX_CONCURRENT_REQUESTS: Final = 8
 #: Connections kept per host in each thread's pool (sized for threaded WSGI servers).
 POOL_MAXSIZE: Final = 32
 #: Histories whose last known length is remembered, so their pages can be fetched at once.
@@ -177,7 +181,9 @@ class RevUClient:
     (default :data:`DEFAULT_DEADLINE`). ``max_retries`` retries GETs after connection errors,
     read timeouts and HTTP 429/502/503/504. Pass ``session`` to use your own
     ``requests.Session`` (shared by all threads); otherwise each thread gets its own, never
-    shared across a fork.
+    shared across a fork. At most ``max_concurrent_requests`` requests are in flight at once;
+    when more wait, the free places go to the waiting walks in turn (one request each), so a
+    member with a very long history cannot hold other members' pages back.
 
     The client is safe to share between threads.
     """
@@ -190,6 +196,7 @@ class RevUClient:
         max_retries: int = 2,
         session: requests.Session | None = None,
         deadline: float | None = None,
+        max_concurrent_requests: int = MAX_CONCURRENT_REQUESTS,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
             raise ConfigurationError(
@@ -212,6 +219,16 @@ class RevUClient:
         if isinstance(deadline, bool) or not isinstance(deadline, int | float) or deadline <= 0:
             raise ConfigurationError("The deadline must be a positive number of seconds.")
         self.deadline = float(deadline)
+        if (
+            isinstance(max_concurrent_requests, bool)
+            or not isinstance(max_concurrent_requests, int)
+            or max_concurrent_requests < 1
+        ):
+            raise ConfigurationError(
+                "REVU_MAX_CONCURRENT_REQUESTS must be a whole number, 1 or more."
+            )
+        self.max_concurrent_requests = max_concurrent_requests
+        self._slots = _FairSlots(max_concurrent_requests)
         self._shared_session = session
         self._lock = threading.Lock()
         self._local = threading.local()
@@ -275,10 +292,10 @@ class RevUClient:
     ) -> UserProgress:
         """Every offer of the user, across pages, in history order, with a summary.
 
-        Fetches the first page, then the remaining ones concurrently; when an earlier walk of
-        the same history (in this process) said how long it is, every page is asked for at
-        once, in one round trip. Offers are
-        de-duplicated by id (pages can shift while they are walked) and sorted by
+        Fetches the first page, then the remaining ones concurrently (at most
+        :data:`PAGES_IN_FLIGHT` at a time); when an earlier walk of the same history (in this
+        process) said how long it is, the first of them are asked for with the first page.
+        Offers are de-duplicated by id (pages can shift while they are walked) and sorted by
         :func:`~revu_widgets.models.activity_sort_key`. At most ``max_pages`` pages are read;
         ``truncated`` says when that cap stopped the walk. The whole walk shares one
         deadline.
@@ -303,7 +320,7 @@ class RevUClient:
         # A long history is asked for all at once when the last walk said how long it is:
         # one round trip instead of two. The first page's total still decides what is kept.
         guessed = self._known_totals.get(hint_key)
-        early = list(range(limit, min(guessed, cap), limit)) if guessed else []
+        early = list(range(limit, min(guessed, cap), limit))[:PAGES_IN_FLIGHT] if guessed else []
         started = self._submit([query_at(o) for o in early], deadline_at)
         try:
             first = self._fetch(first_query, deadline_at)
@@ -320,7 +337,7 @@ class RevUClient:
                 future.cancel()  # the history got shorter: that page is not wanted
         asked = set(early)
         later = [query_at(o) for o in range(limit, reachable, limit) if o not in asked]
-        pages = [first, *self._gather(needed + self._submit(later, deadline_at))]
+        pages = [first, *self._fetch_in_turn(needed, later, deadline_at)]
 
         seen: set[int] = set()
         offers: list[Offer] = []
@@ -422,6 +439,7 @@ class RevUClient:
                     self._local = threading.local()
                     self._holders = weakref.WeakSet()
                     self._pool = None
+                    self._slots = _FairSlots(self.max_concurrent_requests)
 
     def _session(self) -> requests.Session:
         if self._shared_session is not None:
@@ -468,6 +486,32 @@ class RevUClient:
             if future in done and (error := future.exception()) is not None:
                 raise error
         return [future.result() for future in futures]
+
+    def _fetch_in_turn(
+        self, started: list[Future[ProgressPage]], queries: list[_Query], deadline_at: float
+    ) -> list[ProgressPage]:
+        """``started`` then ``queries``, in order, with at most PAGES_IN_FLIGHT in flight."""
+        futures = list(started)
+        waiting = deque(queries)
+        try:
+            while waiting:
+                running = [f for f in futures if not f.done()]
+                room = PAGES_IN_FLIGHT - len(running)
+                while room > 0 and waiting:
+                    futures += self._submit([waiting.popleft()], deadline_at)
+                    room -= 1
+                if waiting:
+                    done, _ = wait(
+                        [f for f in futures if not f.done()], return_when=FIRST_COMPLETED
+                    )
+                    for future in done:
+                        if (error := future.exception()) is not None:
+                            raise error
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+        return self._gather(futures)
 
     def _fetch_concurrently(self, queries: list[_Query], deadline_at: float) -> list[ProgressPage]:
         return self._gather(self._submit(queries, deadline_at))
@@ -518,6 +562,18 @@ class RevUClient:
         return wait_for
 
     def _send(self, query: _Query, deadline_at: float) -> tuple[int, bytes, Mapping[str, str]]:
+        # One place among the client's requests in flight; walks take turns for free places.
+        if not self._slots.acquire(query.path, deadline_at):
+            raise UpstreamTimeoutError(
+                f"RevU did not answer within {self.deadline:g} s (too many requests were "
+                "waiting). Try again in a minute."
+            )
+        try:
+            return self._send_now(query, deadline_at)
+        finally:
+            self._slots.release()
+
+    def _send_now(self, query: _Query, deadline_at: float) -> tuple[int, bytes, Mapping[str, str]]:
         remaining = deadline_at - time.monotonic()
         timeout = (min(self.connect_timeout, remaining), min(self.read_timeout, remaining))
         headers = {
@@ -638,6 +694,56 @@ class RevUClient:
             (time.monotonic() - started) * 1000,
             attempt,
         )
+
+
+class _FairSlots:
+    """At most ``size`` holders at once; a freed place goes to the waiting owners in turn.
+
+    Waiters queue per owner (one walk, i.e. one member's history); each freed place goes to
+    the owner that has waited longest for a turn, which then goes to the back of the line. A
+    walk with hundreds of pages therefore delays another walk's request by at most one of its
+    own, however many it has queued.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._busy = 0
+        self._queues: OrderedDict[str, deque[threading.Event]] = OrderedDict()
+
+    def acquire(self, owner: str, deadline_at: float) -> bool:
+        """Take a place for ``owner``; False when none came before ``deadline_at``."""
+        with self._lock:
+            if self._busy < self._size and not self._queues:
+                self._busy += 1
+                return True
+            ticket = threading.Event()
+            self._queues.setdefault(owner, deque()).append(ticket)
+        if ticket.wait(max(0.0, deadline_at - time.monotonic())):
+            return True
+        with self._lock:
+            if ticket.is_set():  # a place was handed over just as the wait ended
+                return True
+            queue = self._queues.get(owner)
+            if queue is not None:
+                queue.remove(ticket)
+                if not queue:
+                    del self._queues[owner]
+        return False
+
+    def release(self) -> None:
+        """Give the place back, or straight to the next owner in turn."""
+        with self._lock:
+            if not self._queues:
+                self._busy -= 1
+                return
+            owner, queue = next(iter(self._queues.items()))
+            ticket = queue.popleft()
+            if queue:
+                self._queues.move_to_end(owner)
+            else:
+                del self._queues[owner]
+            ticket.set()
 
 
 class _RecentTotals:

@@ -37,6 +37,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_SUPPORT_TOKEN": None,
     "REVU_CACHE_URL": "memory://",
     "REVU_CACHE_SECONDS": 5,
+    # Most upstream pages one walk reads (of up to 500 offers each): a member's history is
+    # shown up to 10,000 offers; beyond, pages say it is cut short and offers are asked singly.
+    "REVU_MAX_PAGES": 20,
+    # Upstream requests one process sends at once; walks take turns for free places.
+    "REVU_MAX_CONCURRENT_REQUESTS": 8,
     # Failed support-token attempts allowed per client address (``limits`` notation).
     "REVU_SUPPORT_TOKEN_LIMIT": "10/10 minutes",
     # Where members find offers (the offerwall): empty lists link there. None: no link.
@@ -49,6 +54,9 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_LOGIN_URL": None,
     # How often the offer page refreshes itself, in seconds (0 turns live refresh off).
     "REVU_REFRESH_SECONDS": 10,
+    # How often an open offer page asks whether the member's data changed (a postback), in
+    # seconds: a cheap check that never calls RevU. 0 leaves only the REVU_REFRESH_SECONDS poll.
+    "REVU_LIVE_CHECK_SECONDS": 1.5,
     # The Content-Security-Policy of the kit's pages; ``{nonce}`` is replaced per request.
     # Set to None when the host application sends its own policy.
     "REVU_CONTENT_SECURITY_POLICY": (
@@ -284,7 +292,10 @@ def member_progress(user_id: str) -> UserProgress:
     share one upstream walk, and its result serves them for ``REVU_CACHE_SECONDS``.
     """
     state = _state()
-    return state.store.read(user_id, lambda: state.client.get_all_progress(user_id))
+    max_pages = int(current_app.config["REVU_MAX_PAGES"])
+    return state.store.read(
+        user_id, lambda: state.client.get_all_progress(user_id, max_pages=max_pages)
+    )
 
 
 def kit_state() -> KitState:
@@ -300,6 +311,9 @@ def _client_from_config(config: Any) -> RevUClient:
             '(app.config["REVU_API_KEY"] = os.environ["REVU_API_KEY"]), or set '
             "REVU_USE_FAKE = True to try the kit against the built-in fake RevU."
         )
+    max_pages = config["REVU_MAX_PAGES"]
+    if isinstance(max_pages, bool) or not isinstance(max_pages, int) or max_pages < 1:
+        raise ConfigurationError("REVU_MAX_PAGES must be a whole number of pages, 1 or more.")
     base_url = str(config.get("REVU_BASE_URL") or "")
     timeout = config["REVU_TIMEOUT"]
     if isinstance(timeout, list):
@@ -311,6 +325,7 @@ def _client_from_config(config: Any) -> RevUClient:
             timeout=timeout,
             max_retries=int(config["REVU_MAX_RETRIES"]),
             deadline=float(config["REVU_DEADLINE"]),
+            max_concurrent_requests=config["REVU_MAX_CONCURRENT_REQUESTS"],
         )
     except (TypeError, ValueError) as exc:
         raise ConfigurationError(f"revu-widgets configuration is not valid: {exc}") from None

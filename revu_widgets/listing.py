@@ -99,7 +99,7 @@ class ListArgs:
         values["q"] = self.query
         return {k: v for k, v in values.items() if v != _DEFAULTS[k]}
 
-    def url(self, endpoint: str, *, anchor: str = LIST_ANCHOR, **values: Any) -> str:
+    def url(self, endpoint: str, *, anchor: str | None = LIST_ANCHOR, **values: Any) -> str:
         """The list's URL for these arguments, landing on the list (or on ``anchor``)."""
         return url_for(endpoint, **values, **self.query_values(), _anchor=anchor)
 

@@ -36,7 +36,7 @@ from redis.exceptions import RedisError
 
 from .errors import UpstreamTimeoutError
 from .models import UserProgress
-from .snapshots import SnapshotFormatError, decode_progress, digest, to_json
+from .snapshots import SnapshotFormatError, decode_progress, fingerprint, to_json
 from .store import MemoryStore, SnapshotStore, Walk
 
 logger = logging.getLogger("revu_widgets.store")
@@ -161,13 +161,17 @@ class RedisStore(SnapshotStore):
         keeper.start()
         try:
             result = walk()
+            # Written before the lock goes, so a waiter that sees the lock gone finds the data.
+            self._publish(member, token, generation, result)
+            return result
         finally:
             keeper.stop()
             try:
                 self._release(keys=[lock], args=[token])
             except RedisError as exc:
                 self._failed(exc)
-        text = to_json(result)
+
+    def _publish(self, member: str, token: str, generation: str, result: UserProgress) -> None:
         self._remember(member + ":" + token, result)
         pointer = json.dumps({"token": token, "gen": generation or "0"})
         # Waiters may still be polling when the reuse window is over (or 0): keep the data
@@ -175,14 +179,15 @@ class RedisStore(SnapshotStore):
         keep_data = max(self.seconds, self.wait_limit) + 1.0
         try:
             with self._redis.pipeline() as pipe:
-                pipe.set(f"{PREFIX}data:{member}:{token}", text, px=int(keep_data * 1000))
+                pipe.set(
+                    f"{PREFIX}data:{member}:{token}", to_json(result), px=int(keep_data * 1000)
+                )
                 if self.seconds > 0:
                     pipe.set(PREFIX + "snap:" + member, pointer, px=int(self.seconds * 1000))
-                pipe.set(PREFIX + "ver:" + member, digest(text), ex=STAMP_SECONDS)
+                pipe.set(PREFIX + "ver:" + member, fingerprint(result), ex=STAMP_SECONDS)
                 pipe.execute()
         except RedisError as exc:
             self._failed(exc)
-        return result
 
     def _wait_for_owner(self, member: str, give_up: float) -> UserProgress | None:
         """The result of the walk that holds the lock, or None when it ended without one."""

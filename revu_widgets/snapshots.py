@@ -59,12 +59,30 @@ def decode_progress(data: object) -> UserProgress:
 
 
 def to_json(progress: UserProgress) -> str:
-    """The snapshot's JSON text (compact, keys sorted so equal data gives equal text)."""
-    return json.dumps(encode_progress(progress), separators=(",", ":"), sort_keys=True)
+    """The snapshot's JSON text, compact."""
+    return json.dumps(encode_progress(progress), separators=(",", ":"))
 
 
-def digest(text: str) -> str:
-    """A short stable fingerprint of a snapshot's JSON text (for versions and ETags)."""
+def fingerprint(progress: UserProgress) -> str:
+    """A short fingerprint of how far a member's offers have got, the same in every process.
+
+    It reads what progress changes (states, steps, rewards, times) and leaves out when the
+    answer was read, so two walks that found the same progress agree, and a version stamp
+    built on it moves only when something did.
+    """
+    parts = [
+        (
+            offer.offer_id,
+            offer.status.value,
+            offer.updated_at,
+            offer.completed_at,
+            offer.credited_at,
+            offer.total_reward,
+            tuple((step.status.value, step.completed_at, step.credited_at) for step in offer.steps),
+        )
+        for offer in progress.offers
+    ]
+    text = repr((parts, len(progress.skipped), progress.truncated))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
 
 

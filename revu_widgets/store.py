@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigurationError, UpstreamTimeoutError
 from .models import UserProgress
-from .snapshots import digest, to_json
+from .snapshots import fingerprint
 
 #: Members whose version stamp a memory store remembers (least recently used forgotten first).
 MEMORY_MEMBERS: Final = 4096
@@ -98,7 +98,7 @@ class MemoryStore(SnapshotStore):
 
     def __init__(self, *, seconds: float, wait_limit: float, versioned: bool = True) -> None:
         super().__init__(seconds=seconds, wait_limit=wait_limit)
-        # The version stamp costs one JSON encoding per walk; a store used only to share walks
+        # The version stamp costs a fingerprint per walk; a store used only to share walks
         # inside a process (in front of Redis) does without.
         self._versioned = versioned
         self._lock = threading.Lock()
@@ -140,7 +140,7 @@ class MemoryStore(SnapshotStore):
         return result
 
     def _land(self, user_id: str, flight: _Flight, result: UserProgress | None) -> None:
-        stamp = digest(to_json(result)) if result is not None and self._versioned else ""
+        stamp = fingerprint(result) if result is not None and self._versioned else ""
         with self._lock:
             member = self._member(user_id)
             if member.flight is flight:

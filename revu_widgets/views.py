@@ -129,6 +129,8 @@ def create_blueprint(
     @bp.get("/offers/<int:offer_id>")
     def offer_detail(offer_id: int) -> str:
         user_id = widgets.current_user_id()
+        # Read before the snapshot, so a postback landing meanwhile still shows as a change.
+        version = kit_state().store.version(user_id)
         offer, support_id = _load_offer(user_id, offer_id)
         claim = (
             presentation.claim_details(offer, user_id=user_id, support_id=support_id)
@@ -143,6 +145,9 @@ def create_blueprint(
             support_id=support_id,
             api_url=url_for("revu_widgets.api_offer", offer_id=offer_id),
             refresh_seconds=int(current_app.config["REVU_REFRESH_SECONDS"]),
+            version_url=url_for("revu_widgets.api_version"),
+            version=version,
+            check_seconds=float(current_app.config["REVU_LIVE_CHECK_SECONDS"]),
             claim_text=claim,
             claim_clock=report.offer_clock(widgets, user_id, offer),
             report_url=url_for("revu_widgets.report_offer", offer_id=offer_id),
@@ -152,13 +157,28 @@ def create_blueprint(
     def api_progress() -> Response:
         user_id = widgets.current_user_id()
         slug, status = listing.status_arg()
+        page = listing.page_arg()
         progress = member_progress(user_id)
-        offers = progress.filtered(status)
+        page_size = int(current_app.config["REVU_PAGE_SIZE"])
+        # Pages as the history's, so a long history is never one multi-megabyte answer.
+        offers, pagination = listing.paginate(
+            progress.filtered(status),
+            page,
+            page_size,
+            lambda number: listing.ListArgs(status=slug, page=number).url(
+                "revu_widgets.api_progress", anchor=None
+            ),
+        )
         _report_skipped(progress.skipped)
         return _conditional(
             {
                 "status": slug,
-                "total": len(offers),
+                "total": pagination.total,
+                "page": pagination.page,
+                "pages": pagination.pages,
+                "page_size": page_size,
+                "next_url": pagination.next_url,
+                "prev_url": pagination.prev_url,
                 "summary": presentation.summary_as_json(progress.summary),
                 "counts": {
                     word: progress.summary.count_for(st)
@@ -177,6 +197,12 @@ def create_blueprint(
         offer, support_id = _load_offer(user_id, offer_id)
         offer_json = _offer_json(widgets, user_id, offer)
         return _conditional({"offer": offer_json, "support_id": support_id})
+
+    @bp.get("/api/version")
+    def api_version() -> Response:
+        # What open offer pages poll: a stamp from the store, never an upstream call.
+        user_id = widgets.current_user_id()
+        return jsonify({"version": kit_state().store.version(user_id)})
 
     register_support_views(bp, widgets)
     report.register_report_views(bp, widgets, _load_offer)
@@ -267,7 +293,12 @@ def _report_skipped(skipped: tuple[SkippedOffer, ...]) -> None:
 
 #: Endpoints that answer in JSON, errors included.
 JSON_ENDPOINTS = frozenset(
-    {"revu_widgets.api_progress", "revu_widgets.api_offer", "revu_widgets.support_api_user"}
+    {
+        "revu_widgets.api_progress",
+        "revu_widgets.api_offer",
+        "revu_widgets.api_version",
+        "revu_widgets.support_api_user",
+    }
 )
 
 

@@ -13,7 +13,7 @@ from revu_widgets import RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY
 from revu_widgets.fake.server import FakeServer
 
-pytest_plugins = ["revu_widgets.fake.pytest_plugin"]
+pytest_plugins = ["revu_widgets.fake.pytest_plugin", "tests.redis_server"]
 
 HostFactory = Callable[..., Flask]
 UserLoader = Callable[[], str | None]

@@ -18,7 +18,12 @@ from flask.testing import FlaskClient
 
 from revu_widgets import RevUClient, RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY, FakeRevU
-from revu_widgets.snapshots import SnapshotFormatError, decode_progress, encode_progress
+from revu_widgets.snapshots import (
+    SnapshotFormatError,
+    decode_progress,
+    encode_progress,
+    fingerprint,
+)
 
 from .concurrency import (
     MEMBER,
@@ -176,3 +181,13 @@ def test_a_snapshot_survives_its_json_form_unchanged(fake_revu_server: Any, user
 def test_stored_data_that_is_not_a_snapshot_is_refused(stored: object) -> None:
     with pytest.raises(SnapshotFormatError):
         decode_progress(stored)
+
+
+def test_the_fingerprint_moves_with_progress_not_with_the_clock(fake_revu_server: Any) -> None:
+    client = RevUClient(FAKE_API_KEY, fake_revu_server.url)
+    first = client.get_all_progress(MEMBER)
+    again = client.get_all_progress(MEMBER)
+    assert first.offers[0].as_of != again.offers[0].as_of
+    assert fingerprint(first) == fingerprint(again)
+    fake_revu_server.app.advance(MEMBER)
+    assert fingerprint(client.get_all_progress(MEMBER)) != fingerprint(first)

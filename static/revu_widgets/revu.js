@@ -99,12 +99,67 @@
     if (messages.length) announce(root, messages.join(" "));
   }
 
+  // ---- Transport: when and how an open offer page asks the server again. ----
+  // A cheap version check (data-revu-version, every data-revu-check seconds) notices a postback
+  // within a second or two without touching RevU; the offer itself is fetched only when the
+  // version moved, or every data-revu-interval seconds as before, with If-None-Match so an
+  // unchanged offer costs a 304. Without a version URL, only the interval poll runs.
+
+  function getJson(url, etag) {
+    var headers = { Accept: "application/json" };
+    if (etag) headers["If-None-Match"] = etag;
+    return fetch(url, { headers: headers, credentials: "same-origin", cache: "no-store" });
+  }
+
+  function failure(response) {
+    var error = new Error("HTTP " + response.status);
+    error.wait = parseInt(response.headers.get("Retry-After"), 10) * 1000;
+    // Gone, or no longer signed in: asking again cannot help.
+    error.final = response.status === 404 || response.status === 401 || response.status === 403;
+    return error;
+  }
+
+  function offerFetcher(root, url) {
+    var etag = null;
+    return function () {
+      return getJson(url, etag).then(function (response) {
+        if (response.status === 304) return;
+        if (!response.ok) throw failure(response);
+        etag = response.headers.get("ETag");
+        return response.json().then(function (data) {
+          update(root, data && data.offer ? data.offer : data);
+        });
+      });
+    };
+  }
+
+  function versionChecker(url, stamp) {
+    var seen = stamp || null;
+    // Resolves true when the member's data may have changed since the last check.
+    return function () {
+      return getJson(url, null).then(function (response) {
+        if (!response.ok) throw failure(response);
+        return response.json().then(function (data) {
+          var moved = !!(data && data.version && data.version !== seen);
+          if (data && data.version) seen = data.version;
+          return moved;
+        });
+      });
+    };
+  }
+
   function live(root) {
-    var url = root.getAttribute("data-revu-live");
     var seconds = parseInt(root.getAttribute("data-revu-interval"), 10);
     if (!(seconds > 0)) return;
-    var base = Math.max(2, seconds) * 1000;
-    var delay = base;
+    var fetchOffer = offerFetcher(root, root.getAttribute("data-revu-live"));
+    var versionUrl = root.getAttribute("data-revu-version");
+    var checkMs = parseFloat(root.getAttribute("data-revu-check")) * 1000;
+    var checkVersion = versionUrl && checkMs > 0
+      ? versionChecker(versionUrl, root.getAttribute("data-revu-version-stamp")) : null;
+    var full = Math.max(2, seconds) * 1000;
+    var tick = checkVersion ? Math.max(250, Math.min(checkMs, full)) : full;
+    var delay = tick;
+    var lastFull = Date.now();
     var timer = 0;
     var busy = false;
     var stopped = false;
@@ -114,27 +169,27 @@
       if (!stopped && !document.hidden) timer = setTimeout(poll, ms);
     }
 
+    function step() {
+      if (!checkVersion || Date.now() - lastFull >= full) {
+        lastFull = Date.now();
+        return fetchOffer();
+      }
+      return checkVersion().then(function (moved) {
+        if (moved) return fetchOffer();
+      }, function (error) {
+        // A server without the version route: keep to the interval poll alone.
+        if (error && error.final) checkVersion = null;
+        else throw error;
+      });
+    }
+
     function poll() {
       if (busy || stopped) return;
       busy = true;
-      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin", cache: "no-store" })
-        .then(function (response) {
-          // Gone, or no longer signed in: polling again cannot help.
-          if (response.status === 404 || response.status === 401 || response.status === 403) {
-            stopped = true;
-            return;
-          }
-          if (!response.ok) {
-            var error = new Error("HTTP " + response.status);
-            error.wait = parseInt(response.headers.get("Retry-After"), 10) * 1000;
-            throw error;
-          }
-          return response.json().then(function (data) {
-            update(root, data && data.offer ? data.offer : data);
-            delay = base;
-          });
-        })
+      step()
+        .then(function () { delay = checkVersion ? tick : full; })
         .catch(function (error) {
+          if (error && error.final) stopped = true;
           delay = Math.min(Math.max(delay * 2, (error && error.wait) || 0), MAX_DELAY);
         })
         .then(function () {
@@ -145,7 +200,7 @@
 
     document.addEventListener("visibilitychange", function () {
       if (document.hidden) clearTimeout(timer);
-      else schedule(delay === base ? 0 : delay);
+      else schedule(delay > Math.max(tick, full) ? delay : 0);  // keep a backoff after errors
     });
     schedule(delay);
   }

@@ -1,0 +1,78 @@
+"""A postback handled by one app instance updates an offer page served by another, live.
+
+Two instances of a host site (two workers, or two hosts) share one Redis and one fake RevU; the
+member's offer page is open on the first, ``revu.refresh`` is called on the second, and the page
+shows the change without a reload. The interval poll is set far away (60 s) and snapshots last
+60 s, so only the version check can bring the change in time.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+from flask import Flask, request
+from playwright.sync_api import Browser, expect
+from werkzeug.serving import make_server
+
+from revu_widgets.fake import FakeRevU
+
+from ..conftest import HostFactory
+from ..redis_server import RedisServer
+
+pytestmark = pytest.mark.browser
+
+MEMBER = "alex-1"
+SHOWN_WITHIN_MS = 2_000
+
+
+def member_from_cookie() -> str | None:
+    return request.cookies.get("member")
+
+
+@contextmanager
+def served(app: Flask) -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
+def test_refresh_on_one_instance_updates_a_page_open_on_another(
+    browser: Browser, make_host: HostFactory, redis_server: RedisServer, fake_revu: FakeRevU
+) -> None:
+    config = {
+        "REVU_CACHE_URL": redis_server.url,
+        "REVU_CACHE_SECONDS": 60,
+        "REVU_REFRESH_SECONDS": 60,
+        "REVU_LIVE_CHECK_SECONDS": 0.5,
+    }
+    first = make_host(signed_in=member_from_cookie, **config)
+    second = make_host(signed_in=member_from_cookie, **config)
+    pending = next(o for o in fake_revu.offers_for(MEMBER) if o["reward_status"] == 4)
+
+    with served(first) as first_url:
+        context = browser.new_context()
+        try:
+            context.add_cookies([{"name": "member", "value": MEMBER, "url": first_url}])
+            page = context.new_page()
+            page.goto(f"{first_url}/rewards/offers/{pending['offer_id']}")
+            badge = page.locator(".revu-detail__head .revu-badge")
+            expect(badge).to_contain_text("Pending credit")
+            page.evaluate("window.sameDocument = 'still here'")
+
+            fake_revu.advance(MEMBER, offer_id=pending["offer_id"])
+            with second.app_context():
+                second.extensions["test_revu"].refresh(MEMBER)  # the postback, elsewhere
+
+            expect(badge).to_contain_text("Credited", timeout=SHOWN_WITHIN_MS)
+            assert page.evaluate("window.sameDocument") == "still here"
+        finally:
+            context.close()
