@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any
 
 from flask import Flask
 
 from revu_widgets import RevUWidgets
+from revu_widgets.claims import Claim
 
 from .accounts import current_user
+from .claims_desk import ClaimsDesk, ledger_amount
 from .shared import SharedProgress, instance_secret
-from .views import bp, install_site
+from .views import bp, claims_desk, install_site
 
 #: The kit, set up once and bound to each app by :func:`create_app` (Flask extension pattern).
 revu = RevUWidgets()
@@ -36,6 +39,18 @@ def may_use_support_desk() -> bool:
     """Only staff may look up other members' offers."""
     user = current_user()
     return user is not None and user.is_staff
+
+
+@revu.claim_handler
+def file_claim(claim: Claim) -> str:
+    """File a member's report on PointPanda's claims desk; the member sees the reference."""
+    return claims_desk().file(claim)
+
+
+@revu.ledger_loader
+def credited_by_pointpanda(user_id: str, offer_id: int) -> Decimal:
+    """What PointPanda's own postback ledger credited the member for an offer."""
+    return ledger_amount(user_id, offer_id)
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -78,6 +93,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["REVU_SUPPORT_TOKEN"] = instance_secret(app.instance_path, "support_token")
 
     revu.init_app(app)
+    app.extensions["demo_claims"] = ClaimsDesk()
     if app.config["REVU_USE_FAKE"] and not app.testing:
         # Each worker runs its own fake RevU; simulated progress reaches all of them.
         app.extensions["demo_shared_progress"] = SharedProgress.for_server(app.instance_path)

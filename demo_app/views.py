@@ -42,6 +42,8 @@ from .shared import SharedProgress
 if TYPE_CHECKING:
     from revu_widgets.fake import FakeRevU
 
+    from .claims_desk import ClaimsDesk
+
 bp = Blueprint("demo", __name__)
 
 #: How many in-progress offers the dashboard shows before pointing at the full history.
@@ -67,6 +69,12 @@ class Upstream:
         if self.is_fake:
             return "Offers come from the built-in fake RevU: offline, nothing leaves this machine."
         return "Offers come from the real RevU Get Progress API."
+
+
+def claims_desk() -> ClaimsDesk:
+    """This app's claims desk (where the kit's claim handler files members' reports)."""
+    desk: ClaimsDesk = current_app.extensions["demo_claims"]
+    return desk
 
 
 def _revu() -> RevUWidgets:
@@ -241,3 +249,32 @@ def _simulated(message: str, *, hint: str = "") -> BaseResponse:
         return jsonify(message=message)
     flash(message + hint, "success")
     return redirect(_safe_next(request.form.get("next")) or url_for("demo.dashboard"))
+
+
+def _require_staff() -> None:
+    user = current_user()
+    if user is None:
+        abort(401, description="Sign in as staff to read the claims desk.")
+    if not user.is_staff:
+        abort(403, description="Only staff can read the claims desk.")
+
+
+@bp.get("/staff/claims")
+def staff_claims() -> str:
+    """Every report members filed through "Report a problem", newest first (staff only)."""
+    _require_staff()
+    return render_template("demo/claims.html", tickets=claims_desk().tickets())
+
+
+@bp.get("/staff/claims/<reference>/images/<int:number>")
+def staff_claim_image(reference: str, number: int) -> BaseResponse:
+    """One image a member attached (staff only); its type was checked on its content."""
+    _require_staff()
+    ticket = claims_desk().find(reference)
+    if ticket is None or not 0 <= number < len(ticket.claim.attachments):
+        abort(404)
+    image = ticket.claim.attachments[number]
+    response = current_app.response_class(image.data, mimetype=image.content_type)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Disposition"] = "inline"
+    return response

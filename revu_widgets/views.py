@@ -35,7 +35,7 @@ from .errors import (
     RateLimitedError,
     RevUError,
 )
-from .extension import kit_state, member_progress
+from .extension import full_offers, kit_state, member_progress
 from .models import Offer, ProgressPage, SkippedOffer, UserProgress
 from .support import register_support_views
 
@@ -91,17 +91,22 @@ def create_blueprint(
     def history() -> BaseResponse | str:
         user_id = widgets.current_user_id()
         args, notice = listing.list_args()
+        # The snapshot reads every offer only as far as the counts, totals and order need;
+        # the offers on this page are read in full.
         progress = member_progress(user_id)
         page_size = int(current_app.config["REVU_PAGE_SIZE"])
-        offers, pagination = listing.paginate(
+        listed, pagination = listing.paginate(
             listing.select_offers(progress.offers, args),
             args.page,
             page_size,
             lambda number: args.with_(page=number).url("revu_widgets.history"),
         )
+        offers = full_offers(listed)
         _report_skipped(progress.skipped)
         return render_template(
             "revu_widgets/history.html",
+            # Named at the top with their dates, so read in full like the cards.
+            overdue_offers=full_offers(o for o in progress.offers if o.is_overdue),
             progress=progress,
             summary=progress.summary,
             offers=offers,
@@ -161,7 +166,7 @@ def create_blueprint(
         progress = member_progress(user_id)
         page_size = int(current_app.config["REVU_PAGE_SIZE"])
         # Pages as the history's, so a long history is never one multi-megabyte answer.
-        offers, pagination = listing.paginate(
+        listed, pagination = listing.paginate(
             progress.filtered(status),
             page,
             page_size,
@@ -169,6 +174,7 @@ def create_blueprint(
                 "revu_widgets.api_progress", anchor=None
             ),
         )
+        offers = full_offers(listed)
         _report_skipped(progress.skipped)
         return _conditional(
             {
@@ -230,7 +236,7 @@ def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
     if offer is None and skipped:
         # RevU sent the offer but it failed validation: an upstream fault, not a missing offer.
         raise BadPayloadError(
-            f"RevU sent offer {offer_id}, but its data could not be read.",
+            f"RevU answered for offer {offer_id}, but the offer's id could not be read.",
             reference=page.support_id,
         )
     if offer is None:
@@ -241,7 +247,7 @@ def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
             ),
             reference=page.support_id,
         )
-    return offer, page.support_id
+    return full_offers((offer,))[0], page.support_id
 
 
 def _offer_json(widgets: RevUWidgets, user_id: str, offer: Offer) -> dict[str, Any]:

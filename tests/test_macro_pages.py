@@ -129,6 +129,7 @@ def history_context(offers: list[Offer], **overrides: Any) -> dict[str, Any]:
         "skipped": (),
         "status_slug": "all",
         "list_args": ListArgs(),
+        "overdue_offers": [o for o in offers if o.is_overdue],
         "notice": None,
         "page_size": 25,
         "sort_orders": [("activity", "Last activity")],

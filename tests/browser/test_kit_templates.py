@@ -123,6 +123,7 @@ def build_app(upstream: Upstream) -> Flask:
             skipped=(),
             status_slug="all",
             list_args=ListArgs(),
+            overdue_offers=[o for o in offers if o.is_overdue],
             notice=None,
             page_size=25,
             sort_orders=[("activity", "Last activity")],
