@@ -85,7 +85,9 @@ def offer_clock(widgets: RevUWidgets, user_id: str, offer: Offer) -> ClaimClock:
 
     The ledger is asked only about offers RevU credited something for: only those can lack it.
     """
-    site_credited = widgets.site_credited(user_id, offer.offer_id) if offer.earned else None
+    site_credited = (
+        widgets.site_credited(user_id, offer.offer_id) if offer.credited_amount else None
+    )
     return claim_clock(offer, claim_policy(), site_credited=site_credited)
 
 
