@@ -9,6 +9,7 @@ JavaScript.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -49,6 +50,8 @@ _PAGER_SPAN = 2
 
 #: Where tab, pager and search links land: the list's heading (focus goes there too).
 LIST_ANCHOR = "revu-offers"
+
+_PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -215,7 +218,8 @@ def sort_label(word: str) -> str:
 def page_arg() -> int:
     """``?page=`` of the current request, from 1 (400 for anything else)."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+    # ASCII digits only: str.isdigit() also takes "²" or "①", which int() refuses.
+    if not _PAGE_NUMBER.fullmatch(raw) or int(raw) < 1:
         raise InvalidRequestError(
             presentation.gettext("The page number must be a whole number from 1.")
         )
