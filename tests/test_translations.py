@@ -133,25 +133,25 @@ def history(client: FlaskClient, **headers: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("accept_language", "lang", "title", "steps", "amount"),
+    ("accept_language", "lang", "title", "steps", "number"),
     [
-        ("es-ES,es;q=0.9", "es", "Mis ofertas", "3 de 4 pasos", "4.200 coins"),
-        ("de-CH", "de", "Meine Angebote", "3 von 4 Schritten", "4&#39;200 coins"),
-        ("fr", "fr", "Mes offres", "3 sur 4 étapes", "4\u202f200 coins"),
-        ("pt-BR,pt;q=0.8", "pt-BR", "Minhas ofertas", "3 de 4 etapas", "4.200 coins"),
-        ("pt", "pt-BR", "Minhas ofertas", "3 de 4 etapas", "4.200 coins"),
-        ("ja,de;q=0.5", "de", "Meine Angebote", "3 von 4 Schritten", "4,200 coins"),
-        ("ja", "en", "My offers", "3 of 4 steps", "4,200 coins"),
+        ("es-ES,es;q=0.9", "es", "Mis ofertas", "3 de 4 pasos", "4.200"),
+        ("de-CH", "de", "Meine Angebote", "3 von 4 Schritten", "4&#39;200"),
+        ("fr", "fr", "Mes offres", "3 sur 4 étapes", "4\u202f200"),
+        ("pt-BR,pt;q=0.8", "pt-BR", "Minhas ofertas", "3 de 4 etapas", "4.200"),
+        ("pt", "pt-BR", "Minhas ofertas", "3 de 4 etapas", "4.200"),
+        ("ja,de;q=0.5", "de", "Meine Angebote", "3 von 4 Schritten", "4,200"),
+        ("ja", "en", "My offers", "3 of 4 steps", "4,200"),
     ],
 )
 def test_without_flask_babel_pages_follow_accept_language(
-    member: FlaskClient, accept_language: str, lang: str, title: str, steps: str, amount: str
+    member: FlaskClient, accept_language: str, lang: str, title: str, steps: str, number: str
 ) -> None:
     html = history(member, **{"Accept-Language": accept_language})
     assert f'<html lang="{lang}">' in html
     assert title in html
     assert f'data-revu-field="progress_text">{steps}</span>' in html
-    assert amount in html
+    assert f'<span class="revu-reward__value">{number}</span>' in html
 
 
 def test_plural_forms_follow_the_language(member: FlaskClient) -> None:

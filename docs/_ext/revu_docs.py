@@ -150,9 +150,14 @@ def _literal(node: Any) -> str:
     return node.__class__.__name__
 
 
+def is_public(macro: Macro) -> bool:
+    """Hosts import it: neither its name nor its template's starts with an underscore."""
+    return not macro.name.startswith("_") and not macro.template.rsplit("/", 1)[-1].startswith("_")
+
+
 def public_macros(root: Path = TEMPLATES) -> dict[str, tuple[MacroParam, ...]]:
-    """The macros a host imports (names without a leading underscore), with their parameters."""
-    return {name: m.params for name, m in kit_macros(root).items() if name[0] != "_"}
+    """The macros a host imports, with their parameters (see :func:`is_public`)."""
+    return {name: m.params for name, m in kit_macros(root).items() if is_public(m)}
 
 
 def signature_text(name: str, params: Iterable[MacroParam]) -> str:
@@ -247,7 +252,7 @@ class MacroDirective(_MarkdownDirective):
     def run(self) -> list[nodes.Node]:
         name = self.arguments[0]
         macros = kit_macros()
-        if name not in macros or name.startswith("_"):
+        if name not in macros or not is_public(macros[name]):
             raise self.error(f"the kit's templates have no public macro {name!r}")
         params = macros[name].params
         try:
