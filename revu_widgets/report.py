@@ -42,6 +42,7 @@ from .claims import (
     claim_clock,
     sniff_image,
 )
+from .client import OFFER_ID_RULE
 from .errors import ConfigurationError
 from .extension import kit_state
 from .models import Offer, OfferState
@@ -578,7 +579,7 @@ def register_report_views(bp: Blueprint, widgets: RevUWidgets, load_offer: LoadO
         return _form_page(widgets, user_id, offer, support_id, clock)
 
     bp.add_url_rule(
-        "/offers/<int:offer_id>/report", "report_offer", report_offer, methods=["GET", "POST"]
+        f"/offers/{OFFER_ID_RULE}/report", "report_offer", report_offer, methods=["GET", "POST"]
     )
 
 

@@ -182,7 +182,7 @@ def test_status_tabs_filter_the_list_but_not_the_totals(staff: FlaskClient, fake
     assert re.search(r'aria-current="page">Reversed &amp; expired <span[^>]*>1<', html)
 
 
-@pytest.mark.parametrize("query", ["status=lost", "page=0", "page=x", "page=2"])
+@pytest.mark.parametrize("query", ["page=0", "page=x", "page=2"])
 def test_bad_filters_are_a_friendly_400(staff: FlaskClient, fake_revu: Any, query: str) -> None:
     fake_revu.set_offers("alex-42", offers_with_times())
 
@@ -190,6 +190,30 @@ def test_bad_filters_are_a_friendly_400(staff: FlaskClient, fake_revu: Any, quer
 
     assert response.status_code == 400
     assert "text/html" in response.content_type
+
+
+@pytest.mark.parametrize("page", ["\u00b2", "\u2460", "\u0663"])
+def test_page_numbers_that_are_not_ascii_digits_are_a_400_without_a_lookup(
+    staff: FlaskClient, fake_revu: Any, page: str
+) -> None:
+    response = staff.get("/rewards/support/users/alex-42", query_string={"page": page})
+
+    assert response.status_code == 400
+    assert "The page number must be a whole number from 1." in response.get_data(as_text=True)
+    assert fake_revu.requests == []
+
+
+@pytest.mark.parametrize(
+    "segment", ["%20", "%20%20%20", "x%2F..%2Fvictim", "..%2Fvictim", "x%2F.", "a%5C..%5Cb"]
+)
+def test_blank_ids_and_dot_segments_are_a_400_without_a_lookup(
+    staff: FlaskClient, fake_revu: Any, segment: str
+) -> None:
+    response = staff.get(f"/rewards/support/users/{segment}")
+
+    assert response.status_code == 400
+    assert "text/html" in response.content_type
+    assert fake_revu.requests == []
 
 
 @pytest.mark.parametrize("user_id", ["team/alex", "/alex", "a//b", "x?y#z", "50%off"])
