@@ -165,6 +165,35 @@ def test_offer_json_carries_the_clock_for_each_state(client: FlaskClient) -> Non
     assert one["suggested_action"]["code"] == "wait"
 
 
+def test_offer_page_shows_the_clock_and_a_report_button_only_while_open(
+    client: FlaskClient,
+) -> None:
+    overdue = client.get(f"/rewards/offers/{OVERDUE}").text
+    assert f'href="{report_url(OVERDUE)}"' in overdue
+    assert 'data-revu-claim="open"' in overdue
+    # High on the page: before the steps and the claim details a phone user scrolls past.
+    assert overdue.index("Report a problem") < overdue.index("revu-steps-title")
+
+    waiting = client.get(f"/rewards/offers/{WAITING}").text
+    # Rendered hidden, for the live refresh to show once the window opens.
+    hidden_button = '<p data-revu-show="claim.report_url" hidden><a class="revu-button" href="{}"'
+    assert hidden_button.format(report_url(WAITING)) in waiting
+    assert 'data-revu-claim="wait"' in waiting
+    assert "you can report it then" in waiting
+
+
+def test_history_cards_link_to_the_report_only_when_a_claim_is_open(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/rewards/").text
+
+    for offer_id in (OVERDUE, REVERSED, IN_PROGRESS):
+        assert f'href="{report_url(offer_id)}"' in page
+    for offer_id in (WAITING, CREDITED):
+        assert report_url(offer_id) not in page
+    assert "Report possible from" in page
+
+
 def test_report_page_before_the_window_says_when_and_has_no_form(client: FlaskClient) -> None:
     page = client.get(report_url(WAITING))
 
@@ -485,6 +514,7 @@ def test_credited_by_revu_but_not_by_the_site_is_the_sites_own_problem(
     page = client.get(report_url(CREDITED)).text
     assert "That is our mistake, not yours" in page
     assert "<form" in page
+    assert f'href="{report_url(CREDITED)}"' in client.get(f"/rewards/offers/{CREDITED}").text
     response = send(client, CREDITED, problem="missing_from_balance")
 
     assert response.status_code == 200
