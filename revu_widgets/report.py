@@ -689,7 +689,11 @@ def _file(
         )
     try:
         answers = _read_answers(
-            form, files, clock, offer, allow_files=_delivery_mode(widgets) == "handler"
+            form,
+            files,
+            clock,
+            offer,
+            allow_files=_delivery_mode(widgets) == "handler" and max_files > 0,
         )
     except FormProblem as problem:
         audit_claim(user_id=user_id, offer_id=offer_id, result=f"invalid_{problem.status}")

@@ -290,6 +290,20 @@ def test_a_request_larger_than_every_image_together_is_refused(
     assert claims == []
 
 
+@pytest.mark.parametrize("config", [{"REVU_CLAIM_MAX_FILES": 0}, {"handler": None}])
+def test_images_are_refused_where_the_form_offers_none(
+    make_app: Callable[..., Flask], claims: list[Claim], config: dict[str, Any]
+) -> None:
+    client = sign_in(make_app(**config).test_client(), MEMBER)
+    assert 'type="file"' not in client.get(report_url(OVERDUE)).text
+
+    response = send(client, OVERDUE, files=[(PNG, "a.png")])
+
+    assert response.status_code == 422
+    assert "Attachments cannot be sent" in response.text
+    assert claims == []
+
+
 def test_too_many_images_are_refused(make_app: Callable[..., Flask], claims: list[Claim]) -> None:
     client = sign_in(make_app(REVU_CLAIM_MAX_FILES=2).test_client(), MEMBER)
 
