@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -680,19 +680,10 @@ def test_reports_over_the_members_limit_are_refused_with_retry_after(
     assert "result=rate_limited" in claim_lines(caplog)[-1].getMessage()
 
 
-@pytest.fixture
-def shared_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_the_limit_is_shared_by_every_worker_through_redis(
-    make_app: Callable[..., Flask], claims: list[Claim], shared_redis: RedisServer
+    make_app: Callable[..., Flask], claims: list[Claim], redis_server: RedisServer
 ) -> None:
-    config = {"REVU_CLAIM_LIMIT": "1/hour", "REVU_CACHE_URL": shared_redis.url}
+    config = {"REVU_CLAIM_LIMIT": "1/hour", "REVU_CACHE_URL": redis_server.url}
     first = sign_in(make_app(**config).test_client(), MEMBER)
     second = sign_in(make_app(**config).test_client(), MEMBER)
 
