@@ -695,3 +695,29 @@ def test_the_limit_is_shared_by_every_worker_through_redis(
 def test_a_claim_limit_that_is_not_a_rate_is_refused_at_start(make_host: HostFactory) -> None:
     with pytest.raises(ConfigurationError, match="REVU_CLAIM_LIMIT"):
         make_host(REVU_CLAIM_LIMIT="lots")
+
+
+# --- hostile upstream text ------------------------------------------------------------------------
+
+
+def test_hostile_offer_and_step_names_stay_text_in_the_form_ticket_and_link(
+    make_app: Callable[..., Flask], fake_revu: FakeRevU, claims: list[Claim]
+) -> None:
+    offer = overdue_pending_offer()
+    offer["name"] = "<script>alert(1)</script>\nUser ID: forged"
+    offer["events"][0]["name"] = '"><img src=x onerror=alert(2)>'
+    fake_revu.set_offers(MEMBER, [offer])
+    client = sign_in(make_app().test_client(), MEMBER)
+
+    form = client.get(report_url(OVERDUE)).text
+    assert "<script>alert(1)" not in form
+    assert "<img src=x" not in form
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in form
+
+    sent = send(client, OVERDUE, step="0")
+    assert sent.status_code == 200
+    assert "<script>alert(1)" not in sent.text
+    text = claims[0].ticket_text
+    # Upstream text cannot add lines of its own to the ticket.
+    assert "\nUser ID: forged" not in text
+    assert f"\nUser ID: {MEMBER}" in text
