@@ -2,7 +2,10 @@
 
 Run by hand: ``.venv/bin/python bench/bench_parse.py``. Builds a 500-offer page with five steps
 per offer (every status, aliases, timestamps in both forms), then times ``json.loads`` of the
-bytes alone and ``json.loads`` plus :func:`revu_widgets.schemas.parse_progress_page`.
+bytes alone, ``json.loads`` plus :func:`revu_widgets.schemas.parse_progress_page` reading every
+field, and what a long history's list page does: every offer with only
+:data:`~revu_widgets.schemas.SUMMARY_FIELDS` (counts, totals, order), then the 100 offers a
+support page shows in full.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from revu_widgets.schemas import parse_progress_page
+from revu_widgets.schemas import SUMMARY_FIELDS, complete_offer, parse_progress_page
 
 OFFERS = 500
 STEPS = 5
@@ -92,9 +95,18 @@ def main() -> None:
 
     loads_best, loads_median = best_of(ROUNDS, lambda: json.loads(body))
     full_best, full_median = best_of(ROUNDS, lambda: parse_progress_page(json.loads(body), now=now))
+
+    def list_page() -> None:
+        light = parse_progress_page(json.loads(body), now=now, only=SUMMARY_FIELDS)
+        for offer in light.offers[:100]:
+            complete_offer(offer)
+
+    list_best, list_median = best_of(ROUNDS, list_page)
     print(f"payload: {OFFERS} offers x {STEPS} steps, {len(body) / 1024:.0f} KiB")
     print(f"json.loads only          best {loads_best:7.2f} ms   median {loads_median:7.2f} ms")
     print(f"json.loads + validation  best {full_best:7.2f} ms   median {full_median:7.2f} ms")
+    print("list page: summary of all, 100 in full")
+    print(f"                         best {list_best:7.2f} ms   median {list_median:7.2f} ms")
     print(f"ratio (best)             {full_best / loads_best:.1f}x")
     print(f"validation per offer     {(full_best - loads_best) / OFFERS * 1000:.1f} us")
 

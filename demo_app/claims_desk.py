@@ -54,13 +54,12 @@ class ClaimsDesk:
 
 
 def lost_postback(offers: tuple[Offer, ...]) -> int | None:
-    """The offer whose postback "got lost" in the demo: the one RevU credited something for last."""
-    latest = {
-        o.offer_id: max(s.credited_at for s in o.steps if s.credited_at is not None)
-        for o in offers
-        if o.earned and any(s.credited_at is not None for s in o.steps)
-    }
-    return max(latest, key=lambda offer_id: (latest[offer_id], offer_id)) if latest else None
+    """The offer whose postback "got lost" in the demo: the member's latest credited offer."""
+    credited = [o for o in offers if o.earned and o.last_activity_at is not None]
+    if not credited:
+        return None
+    latest = max(credited, key=lambda o: (o.last_activity_at, o.offer_id))
+    return latest.offer_id
 
 
 def ledger_amount(user_id: str, offer_id: int) -> Decimal:

@@ -79,7 +79,7 @@ def render_table(progress: UserProgress) -> str:
     lines.append(
         f"{summary.total} offers: {summary.in_progress} in progress, {summary.pending} pending "
         f"({summary.overdue} overdue), {summary.credited} credited, {summary.reversed} reversed, "
-        f"{summary.expired} expired."
+        f"{summary.expired} expired, {summary.reversed_or_expired} reversed or expired."
     )
     lines.append(
         f"Earned {_amount(summary.earned)}, pending {_amount(summary.pending_amount)}, "

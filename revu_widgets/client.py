@@ -54,7 +54,14 @@ from .models import (
     UserProgress,
     activity_sort_key,
 )
-from .schemas import parse_progress_page, raw_support_id
+from .schemas import (
+    DOCUMENTED_VOCABULARY,
+    SUMMARY_FIELDS,
+    Vocabulary,
+    complete_offer,
+    parse_progress_page,
+    raw_support_id,
+)
 
 logger = logging.getLogger("revu_widgets.client")
 
@@ -170,6 +177,8 @@ class _Query:
     params: tuple[tuple[str, str], ...]
     offset: int
     limit: int
+    #: Read only these offer fields (marshmallow ``only=``); ``None`` reads every field.
+    only: tuple[str, ...] | None = None
 
 
 class RevUClient:
@@ -181,7 +190,9 @@ class RevUClient:
     (default :data:`DEFAULT_DEADLINE`). ``max_retries`` retries GETs after connection errors,
     read timeouts and HTTP 429/502/503/504. Pass ``session`` to use your own
     ``requests.Session`` (shared by all threads); otherwise each thread gets its own, never
-    shared across a fork. At most ``max_concurrent_requests`` requests are in flight at once;
+    shared across a fork. ``field_aliases`` adds upstream field names to the ones RevU
+    documents (the ``REVU_FIELD_ALIASES`` shape, see :meth:`Vocabulary.extended`). At most
+    ``max_concurrent_requests`` requests are in flight at once;
     when more wait, the free places go to the waiting walks in turn (one request each), so a
     member with a very long history cannot hold other members' pages back.
 
@@ -196,6 +207,7 @@ class RevUClient:
         max_retries: int = 2,
         session: requests.Session | None = None,
         deadline: float | None = None,
+        field_aliases: Mapping[str, object] | None = None,
         max_concurrent_requests: int = MAX_CONCURRENT_REQUESTS,
     ) -> None:
         if not isinstance(api_key, str) or not api_key.strip():
@@ -209,6 +221,11 @@ class RevUClient:
                 "again from the RevU Publisher Portal (Offerwall > API Key)."
             )
         self._key = _Secret(api_key)
+        try:
+            #: The upstream names this client reads (RevU's documented ones and any aliases).
+            self.vocabulary: Vocabulary = DOCUMENTED_VOCABULARY.extended(field_aliases)
+        except ValueError as exc:
+            raise ConfigurationError(f"REVU_FIELD_ALIASES {exc}.") from None
         self.base_url = _check_base_url(base_url)
         self.connect_timeout, self.read_timeout = _check_timeout(timeout)
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -289,8 +306,13 @@ class RevUClient:
         sid3: str | None = None,
         ip: str | None = None,
         country: str | None = None,
+        complete: bool = True,
     ) -> UserProgress:
         """Every offer of the user, across pages, in history order, with a summary.
+
+        With ``complete=False`` each offer is read with only what the summary, tab counts and
+        order need (``Offer.complete`` is then False where that sufficed): a long history's
+        list page reads the offers it shows in full with :meth:`complete_offers`.
 
         Fetches the first page, then the remaining ones concurrently (at most
         :data:`PAGES_IN_FLIGHT` at a time); when an earlier walk of the same history (in this
@@ -309,13 +331,14 @@ class RevUClient:
             "ip": ip,
             "country": country,
         }
-        first_query = self._build_query(user_id, limit=page_size, offset=0, **common)
+        only = None if complete else SUMMARY_FIELDS
+        first_query = self._build_query(user_id, limit=page_size, offset=0, **common, only=only)
         limit = first_query.limit
         cap = max_pages * limit
         hint_key = (first_query.path, first_query.params)
 
         def query_at(offset: int) -> _Query:
-            return self._build_query(user_id, limit=limit, offset=offset, **common)
+            return self._build_query(user_id, limit=limit, offset=offset, **common, only=only)
 
         # A long history is asked for all at once when the last walk said how long it is:
         # one round trip instead of two. The first page's total still decides what is kept.
@@ -348,6 +371,9 @@ class RevUClient:
                     seen.add(offer.offer_id)
                     offers.append(offer)
             skipped.extend(_reindex(page.skipped, page.offset))
+        if not complete:
+            # Offers whose summary would change once their steps are read are read in full.
+            offers = [o if o.summary_without_steps else self._complete(o) for o in offers]
         offers.sort(key=activity_sort_key)
         return UserProgress(
             user_id=str(user_id),
@@ -358,26 +384,21 @@ class RevUClient:
             truncated=first.total > max_pages * limit,
         )
 
+    def complete_offers(self, offers: Iterable[Offer]) -> tuple[Offer, ...]:
+        """``offers`` read in full (those read with ``complete=False`` are read again)."""
+        return tuple(self._complete(offer) for offer in offers)
+
+    def _complete(self, offer: Offer) -> Offer:
+        return complete_offer(offer, self.vocabulary)
+
     def get_offer(self, user_id: str, offer_id: int) -> Offer | None:
         """The user's progress on one offer, or ``None`` when they have none.
 
-        Raises :class:`~revu_widgets.errors.BadPayloadError` when RevU sent the offer but it
-        failed validation, so a broken offer is not mistaken for a missing one.
+        An offer RevU sent with unreadable fields comes back without them
+        (``Offer.degraded``); only an offer without a usable id is left out.
         """
         page = self.get_progress(user_id, offer_id=offer_id, limit=1)
-        for offer in page.offers:
-            if offer.offer_id == offer_id:
-                return offer
-        for skipped in page.skipped:
-            if skipped.offer_id == str(offer_id):
-                raise BadPayloadError(
-                    f"RevU sent offer {offer_id}, but its data could not be read (problem at: "
-                    f"{', '.join(skipped.field_paths)}). Try again later; if it keeps "
-                    "happening, contact RevU support and quote the reference.",
-                    field_paths=skipped.field_paths,
-                    reference=page.support_id,
-                )
-        return None
+        return next((offer for offer in page.offers if offer.offer_id == offer_id), None)
 
     def close(self) -> None:
         """Close the sessions and page-fetching threads this client created.
@@ -408,6 +429,7 @@ class RevUClient:
         sid3: object = None,
         ip: object = None,
         country: object = None,
+        only: tuple[str, ...] | None = None,
     ) -> _Query:
         params: list[tuple[str, str]] = []
         limit_value = _whole_number("limit", limit, 1, MAX_PAGE_SIZE)
@@ -425,7 +447,7 @@ class RevUClient:
         if country is not None:
             params.append(("country", _country(country)))
         path = _PATH.format(user_id=_encoded_user_id(user_id))
-        return _Query(path, tuple(params), offset_value, limit_value)
+        return _Query(path, tuple(params), offset_value, limit_value, only)
 
     # -- transport ---------------------------------------------------------------------------
 
@@ -683,7 +705,12 @@ class RevUClient:
                 "proxy). Try again in a minute."
             )
         return parse_progress_page(
-            payload, now=datetime.now(UTC), offset=query.offset, limit=query.limit
+            payload,
+            now=datetime.now(UTC),
+            offset=query.offset,
+            limit=query.limit,
+            vocabulary=self.vocabulary,
+            only=query.only,
         )
 
     def _log(self, query: _Query, outcome: object, started: float, attempt: int) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
@@ -16,7 +16,7 @@ from .claims import ClaimPolicy
 from .client import RevUClient
 from .errors import ConfigurationError, NotSignedInError
 from .limiter import RateLimiter
-from .models import ProgressSummary, RewardStatus, UserProgress
+from .models import Offer, ProgressSummary, RewardStatus, UserProgress
 from .store import SnapshotStore, open_store
 
 if TYPE_CHECKING:
@@ -35,6 +35,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_TIMEOUT": (3.05, 8),
     "REVU_MAX_RETRIES": 2,
     "REVU_SUPPORT_TOKEN": None,
+    # Extra upstream names for the kit's fields, e.g. {"offer.name": ["title"]}.
+    "REVU_FIELD_ALIASES": None,
     "REVU_CACHE_URL": "memory://",
     "REVU_CACHE_SECONDS": 5,
     # Most upstream pages one walk reads (of up to 500 offers each): a member's history is
@@ -257,7 +259,7 @@ class RevUWidgets:
         """
         if isinstance(status, str):
             status = RewardStatus.from_slug(status)
-        progress = member_progress(self.current_user_id())
+        progress = full_progress(member_progress(self.current_user_id()))
         if status is None:
             return progress
         offers = progress.filtered(status)
@@ -288,12 +290,26 @@ def member_progress(user_id: str) -> UserProgress:
 
     The one read path of every page, JSON route, support view and command: concurrent readers
     share one upstream walk, and its result serves them for ``REVU_CACHE_SECONDS``.
+
+    Each offer is read only as far as the counts, totals and order need (``Offer.complete``
+    says which were read in full): what a page shows goes through :func:`full_offers` first.
     """
     state = _state()
     max_pages = int(current_app.config["REVU_MAX_PAGES"])
     return state.store.read(
-        user_id, lambda: state.client.get_all_progress(user_id, max_pages=max_pages)
+        user_id,
+        lambda: state.client.get_all_progress(user_id, max_pages=max_pages, complete=False),
     )
+
+
+def full_offers(offers: Iterable[Offer]) -> tuple[Offer, ...]:
+    """Offers of a snapshot read in full, for showing them (see :func:`member_progress`)."""
+    return _state().client.complete_offers(offers)
+
+
+def full_progress(progress: UserProgress) -> UserProgress:
+    """``progress`` with every offer read in full (for JSON, the CLI and host views)."""
+    return replace(progress, offers=full_offers(progress.offers))
 
 
 def kit_state() -> KitState:
@@ -323,6 +339,7 @@ def _client_from_config(config: Any) -> RevUClient:
             timeout=timeout,
             max_retries=int(config["REVU_MAX_RETRIES"]),
             deadline=float(config["REVU_DEADLINE"]),
+            field_aliases=config["REVU_FIELD_ALIASES"],
             max_concurrent_requests=config["REVU_MAX_CONCURRENT_REQUESTS"],
         )
     except (TypeError, ValueError) as exc:

@@ -8,11 +8,13 @@ is overdue. Templates never see raw upstream dicts.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_FLOOR, Decimal
+from typing import Any
 
 ZERO = Decimal(0)
 
@@ -20,7 +22,9 @@ ZERO = Decimal(0)
 class RewardStatus(enum.Enum):
     """An offer's reward status as RevU reports it (``reward_status`` 1..4).
 
-    RevU's code 3 covers both reversed and expired offers; :attr:`Offer.state` tells them apart.
+    It is authoritative: it decides an offer's tab, state word and totals. RevU's code 3
+    covers both reversed and expired offers; :attr:`Offer.state` tells them apart when the
+    data says which.
     """
 
     IN_PROGRESS = "in_progress"
@@ -83,8 +87,13 @@ class OfferState(enum.Enum):
     CREDITED = "credited"
     REVERSED = "reversed"
     EXPIRED = "expired"
+    #: RevU's status 3 when nothing in the data says which of the two happened.
+    REVERSED_OR_EXPIRED = "reversed_or_expired"
     UNKNOWN = "unknown"
 
+
+#: The states RevU's ``reward_status`` 3 covers.
+LOST_STATES = frozenset({OfferState.REVERSED, OfferState.EXPIRED, OfferState.REVERSED_OR_EXPIRED})
 
 _DONE_STEP_STATUSES = frozenset(
     {StepStatus.COMPLETED, StepStatus.PENDING, StepStatus.CREDITED, StepStatus.REVERSED}
@@ -103,13 +112,19 @@ class Step:
     #: The word RevU used, kept so an unknown status can be shown as such.
     status_label: str = ""
     step_id: str | None = None
-    #: The user's reward for this step, in the publisher's virtual currency.
+    #: The member's reward for this step, in the publisher's virtual currency; ``None`` when
+    #: unknown (show no amount, never zero).
     reward: Decimal | None = None
     completed_at: datetime | None = None
     credited_at: datetime | None = None
     reversed_at: datetime | None = None
     #: Why a step was reversed, when RevU says.
     reason: str | None = None
+    #: The publisher's revenue for this step in US dollars (RevU's ``payout``). Never a
+    #: member's amount: only staff views show it, labelled as the publisher's revenue.
+    payout: Decimal | None = None
+    #: ``reward`` is the member's share of the offer's reward, split by the steps' payouts.
+    reward_is_share: bool = False
 
     @property
     def is_done(self) -> bool:
@@ -138,8 +153,11 @@ class Offer:
     click_url: str | None = None
     in_progress: bool = False
     user_completed: bool = False
-    #: Everything the user can earn from this offer, in the publisher's virtual currency.
+    #: Everything the member can earn from this offer, in the publisher's virtual currency.
     total_reward: Decimal | None = None
+    #: The publisher's revenue for this offer in US dollars (RevU's ``payout``); never shown to
+    #: a member nor counted in a member's totals.
+    payout: Decimal | None = None
     #: RevU's words for how long crediting may take, e.g. ``"up to 30 days"``.
     reporting: str | None = None
     #: ``reporting`` read as a duration, when it could be read.
@@ -153,6 +171,16 @@ class Offer:
     reason: str | None = None
     #: The moment the derived fields below were computed against (for ``is_overdue``).
     as_of: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: False when RevU sent no name and ``name`` is a label made from the id.
+    name_given: bool = True
+    #: False when only part of the offer was read (a long history's counts and totals): such
+    #: an offer must be read in full before it is shown.
+    complete: bool = True
+    #: Fields RevU sent that could not be read and were left out (dotted paths, no values).
+    degraded: tuple[str, ...] = ()
+    #: For an offer read in part (``complete`` False): the raw upstream object, to read it in
+    #: full when it is shown.
+    source: Mapping[str, Any] | None = field(default=None, compare=False, repr=False)
 
     # Derived once in __post_init__.
     state: OfferState = field(init=False)
@@ -175,29 +203,20 @@ class Offer:
         derive(self, "steps_done", sum(1 for s in steps if s.is_done))
         derive(self, "state", self._derive_state())
 
+        total = self.reward_total
         earned = pending = lost = remaining = ZERO
-        for step in steps:
-            amount = step.reward or ZERO
-            if step.status is StepStatus.CREDITED:
-                earned += amount
-            elif step.status in (StepStatus.PENDING, StepStatus.COMPLETED):
-                pending += amount
-            elif step.status in (StepStatus.REVERSED, StepStatus.EXPIRED):
-                lost += amount
-            else:
-                remaining += amount
-        total = self.total_reward
-        if not steps and total is not None:
-            # A single-step offer RevU sent without events: the offer's status is the step's.
+        if total is not None:
+            # RevU's reward_status decides where the member's reward counts; the steps only
+            # tell the story on the timeline.
             if self.state is OfferState.CREDITED:
                 earned = total
             elif self.state is OfferState.PENDING:
                 pending = total
-            elif self.state in (OfferState.REVERSED, OfferState.EXPIRED):
+            elif self.state in LOST_STATES:
                 lost = total
             else:
                 remaining = total
-        possible = total if total is not None else earned + pending + lost + remaining
+        possible = total if total is not None else ZERO
         derive(self, "earned", earned)
         derive(self, "pending", pending)
         derive(self, "lost", lost)
@@ -208,7 +227,11 @@ class Offer:
             "next_step",
             next((s for s in steps if s.status in _OPEN_STEP_STATUSES and not s.is_done), None),
         )
-        derive(self, "last_activity_at", _latest(self._timestamps()))
+        derive(
+            self,
+            "last_activity_at",
+            _latest(self._offer_timestamps()) or _latest(self._step_timestamps()),
+        )
         expected = self._derive_expected_credit()
         derive(self, "expected_credit_at", expected)
         derive(
@@ -218,20 +241,28 @@ class Offer:
         )
 
     def _derive_state(self) -> OfferState:
-        if self.status is RewardStatus.REVERSED:
-            step_statuses = {s.status for s in self.steps}
-            if StepStatus.EXPIRED in step_statuses:
-                return OfferState.EXPIRED
-            if StepStatus.REVERSED in step_statuses or self.user_completed:
-                return OfferState.REVERSED
+        if self.status is not RewardStatus.REVERSED:
+            return OfferState(self.status.value)
+        # RevU's code 3 is "reversed or expired": only the data can say which. The offer's own
+        # fields are read first, so the state is the same whether or not the steps were read.
+        if self.user_completed:
+            return OfferState.REVERSED
+        if self.expires_at is not None and self.expires_at <= self.as_of:
             return OfferState.EXPIRED
-        return OfferState(self.status.value)
+        step_statuses = {s.status for s in self.steps}
+        if StepStatus.REVERSED in step_statuses:
+            return OfferState.REVERSED
+        if StepStatus.EXPIRED in step_statuses:
+            return OfferState.EXPIRED
+        return OfferState.REVERSED_OR_EXPIRED
 
-    def _timestamps(self) -> Iterable[datetime | None]:
+    def _offer_timestamps(self) -> Iterable[datetime | None]:
         yield self.started_at
         yield self.updated_at
         yield self.completed_at
         yield self.credited_at
+
+    def _step_timestamps(self) -> Iterable[datetime | None]:
         for s in self.steps:
             yield s.completed_at
             yield s.credited_at
@@ -245,10 +276,50 @@ class Offer:
             for s in self.steps
             if s.status in (StepStatus.PENDING, StepStatus.COMPLETED) and s.completed_at
         ]
-        finished = _latest(pending_done) or self.completed_at or self.updated_at
+        finished = self.completed_at or self.updated_at or _latest(pending_done)
         if finished is None:
             return None
         return finished + self.credit_window
+
+    @property
+    def reward_total(self) -> Decimal | None:
+        """The member's whole reward for this offer: ``total_reward``, else the steps' sum.
+
+        ``None`` when neither is known: show no amount, never zero.
+        """
+        if self.total_reward is not None:
+            return self.total_reward
+        known = [s.reward for s in self.steps if s.reward is not None]
+        return sum(known, ZERO) if known else None
+
+    @property
+    def credited_steps_reward(self) -> Decimal:
+        """What the steps marked credited gave the member (their known rewards), for the
+        timeline's story; the offer's totals follow its ``reward_status``."""
+        return sum(
+            (s.reward for s in self.steps if s.status is StepStatus.CREDITED and s.reward),
+            ZERO,
+        )
+
+    @property
+    def reward_known(self) -> bool:
+        """Whether the member's reward for this offer is known (else show no amount)."""
+        return self.reward_total is not None
+
+    @property
+    def summary_without_steps(self) -> bool:
+        """Whether this offer's state, totals, order and overdue flag would be the same if its
+        steps were read too (what an offer read with only its summary fields may stand for)."""
+        return (
+            self.total_reward is not None
+            and self.state is not OfferState.REVERSED_OR_EXPIRED
+            and _latest(self._offer_timestamps()) is not None
+            and (
+                self.state is not OfferState.PENDING
+                or self.completed_at is not None
+                or self.updated_at is not None
+            )
+        )
 
     @property
     def progress(self) -> float:
@@ -265,7 +336,10 @@ class Offer:
     @property
     def needs_claim_details(self) -> bool:
         """Pending, overdue or reversed: the user may want to open a support ticket."""
-        return self.state in (OfferState.PENDING, OfferState.REVERSED) or self.is_overdue
+        return (
+            self.state in (OfferState.PENDING, OfferState.REVERSED, OfferState.REVERSED_OR_EXPIRED)
+            or self.is_overdue
+        )
 
     @property
     def reversal_reason(self) -> str | None:
@@ -273,6 +347,41 @@ class Offer:
         if self.reason:
             return self.reason
         return next((s.reason for s in self.steps if s.reason), None)
+
+
+def split_reward_by_payouts(steps: Sequence[Step], total: Decimal | None) -> tuple[Step, ...]:
+    """Steps whose member reward is unknown get their share of ``total`` by their payouts.
+
+    RevU's events may carry only ``payout`` (the publisher's USD revenue). The member's reward
+    for such a step is the part of the offer's ``total_user_reward`` not already given to
+    other steps, in proportion to the payouts: whole units when that part is whole, cents
+    otherwise, and the shares add up exactly. When that is impossible (no total, a step
+    without a payout, payouts adding up to zero, steps already exceeding the total) the
+    rewards stay unknown.
+    """
+    unknown = [i for i, s in enumerate(steps) if s.reward is None]
+    if not unknown or total is None:
+        return tuple(steps)
+    payouts = [steps[i].payout for i in unknown]
+    if any(p is None for p in payouts):
+        return tuple(steps)
+    weights = [p for p in payouts if p is not None]
+    weight = sum(weights, ZERO)
+    left = total - sum((s.reward for s in steps if s.reward is not None), ZERO)
+    if weight <= 0 or left < 0:
+        return tuple(steps)
+    unit = Decimal(1) if left == left.to_integral_value() else Decimal("0.01")
+    exact = [left * w / weight for w in weights]
+    shares = [(e / unit).to_integral_value(ROUND_FLOOR) * unit for e in exact]
+    # Largest remainders first get the units rounding left over, so the shares add up.
+    spare = int((left - sum(shares, ZERO)) / unit)
+    order = sorted(range(len(exact)), key=lambda k: exact[k] - shares[k], reverse=True)
+    for k in order[:spare]:
+        shares[k] += unit
+    result = list(steps)
+    for i, share in zip(unknown, shares, strict=True):
+        result[i] = dataclasses.replace(steps[i], reward=share, reward_is_share=True)
+    return tuple(result)
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +412,12 @@ class ProgressPage:
 
 @dataclass(frozen=True, slots=True)
 class ProgressSummary:
-    """Counts and reward totals over a user's offers (the earnings summary and the tab counts)."""
+    """Counts and reward totals over a user's offers (the earnings summary and the tab counts).
+
+    Amounts are the member's, in the publisher's currency (RevU's ``payout``, the publisher's
+    USD revenue, is never added in). Each offer's ``reward_status`` decides where its reward
+    counts (see :attr:`Offer.earned` and friends).
+    """
 
     total: int
     in_progress: int
@@ -317,6 +431,8 @@ class ProgressSummary:
     lost: Decimal
     remaining: Decimal
     overdue: int
+    #: RevU's status 3 offers whose data does not say whether they were reversed or expired.
+    reversed_or_expired: int = 0
 
     @classmethod
     def from_offers(cls, offers: Iterable[Offer]) -> ProgressSummary:
@@ -344,6 +460,7 @@ class ProgressSummary:
             lost=lost,
             remaining=remaining,
             overdue=overdue,
+            reversed_or_expired=counts[OfferState.REVERSED_OR_EXPIRED],
         )
 
     def count_for(self, status: RewardStatus | None) -> int:
@@ -351,7 +468,7 @@ class ProgressSummary:
         if status is None:
             return self.total
         if status is RewardStatus.REVERSED:
-            return self.reversed + self.expired
+            return self.reversed + self.expired + self.reversed_or_expired
         return int(getattr(self, status.value, 0))
 
 
@@ -389,6 +506,7 @@ def activity_sort_key(offer: Offer) -> tuple[int, float, float]:
 
 
 __all__ = [
+    "LOST_STATES",
     "Offer",
     "OfferState",
     "ProgressPage",
@@ -399,4 +517,5 @@ __all__ = [
     "StepStatus",
     "UserProgress",
     "activity_sort_key",
+    "split_reward_by_payouts",
 ]

@@ -64,6 +64,7 @@ _OFFER_STATE_LABELS: Mapping[OfferState, str] = {
     OfferState.CREDITED: N_("Credited"),
     OfferState.REVERSED: N_("Reversed"),
     OfferState.EXPIRED: N_("Expired"),
+    OfferState.REVERSED_OR_EXPIRED: N_("Reversed or expired"),
     OfferState.UNKNOWN: N_("Unknown"),
 }
 
@@ -409,6 +410,8 @@ def explain(offer: Offer) -> str:
         return _explain_pending(offer)
     if state is OfferState.CREDITED:
         when = credited_at(offer)
+        if not offer.reward_known:
+            return gettext("Credited: the reward was added to your balance.")
         if when is None:
             return gettext(
                 "Credited: %(amount)s were added to your balance.",
@@ -435,15 +438,24 @@ def explain(offer: Offer) -> str:
             "Expired: the time to finish this offer ran out before every step was done. "
             "Unlike a reversal, nothing was taken back."
         )
-        if offer.earned:
-            text += " " + gettext(
-                "You keep the %(amount)s already credited.", amount=format_amount(offer.earned)
-            )
-        return text
+        return text + _kept_text(offer)
+    if state is OfferState.REVERSED_OR_EXPIRED:
+        text = gettext(
+            "Reversed or expired: RevU closed this offer without crediting its reward, and did "
+            "not say whether the time ran out or the advertiser took the reward back."
+        )
+        return text + _kept_text(offer)
     return gettext(
         "RevU reported a status we do not recognise for this offer. "
         "It usually settles within a day."
     )
+
+
+def _kept_text(offer: Offer) -> str:
+    kept = offer.credited_steps_reward
+    if not kept:
+        return ""
+    return " " + gettext("You keep the %(amount)s already credited.", amount=format_amount(kept))
 
 
 def _explain_in_progress(offer: Offer) -> str:
@@ -460,11 +472,17 @@ def _explain_in_progress(offer: Offer) -> str:
 
 
 def _explain_pending(offer: Offer) -> str:
-    text = gettext(
-        "Pending credit: you completed this, and the advertiser is confirming it "
-        "before %(amount)s are credited.",
-        amount=format_amount(offer.pending or offer.possible),
-    )
+    if offer.reward_known:
+        text = gettext(
+            "Pending credit: you completed this, and the advertiser is confirming it "
+            "before %(amount)s are credited.",
+            amount=format_amount(offer.pending or offer.possible),
+        )
+    else:
+        text = gettext(
+            "Pending credit: you completed this, and the advertiser is confirming it "
+            "before the reward is credited."
+        )
     expected = offer.expected_credit_at
     if offer.is_overdue and expected is not None:
         return (
@@ -500,7 +518,7 @@ def next_action_code(offer: Offer) -> NextActionCode:
         return "continue"
     if state is OfferState.PENDING:
         return "contact_support" if offer.is_overdue else "wait"
-    if state in (OfferState.REVERSED, OfferState.UNKNOWN):
+    if state in (OfferState.REVERSED, OfferState.REVERSED_OR_EXPIRED, OfferState.UNKNOWN):
         return "contact_support"
     return "none"
 
@@ -523,7 +541,7 @@ def next_action(offer: Offer) -> str:
             )
         return gettext("Nothing to do yet: wait for the advertiser to confirm.")
     if code == "contact_support":
-        if offer.state is OfferState.REVERSED:
+        if offer.state in (OfferState.REVERSED, OfferState.REVERSED_OR_EXPIRED):
             return gettext(
                 "If you think this is a mistake, contact support with the claim details."
             )
@@ -585,12 +603,17 @@ def offer_as_json(offer: Offer) -> dict[str, Any]:
         "progress_text": steps_text(offer),
         "steps_done": offer.steps_done,
         "steps_total": offer.steps_total,
+        # The member's amounts only (RevU's USD payout never leaves the server); null when
+        # RevU gave none.
         "rewards": {
-            "earned": _reward_json(offer.earned),
-            "pending": _reward_json(offer.pending),
-            "lost": _reward_json(offer.lost),
-            "remaining": _reward_json(offer.remaining),
-            "possible": _reward_json(offer.possible),
+            kind: _reward_json(amount if offer.reward_known else None)
+            for kind, amount in (
+                ("earned", offer.earned),
+                ("pending", offer.pending),
+                ("lost", offer.lost),
+                ("remaining", offer.remaining),
+                ("possible", offer.possible),
+            )
         },
         "currency": currency_name(),
         "reporting": offer.reporting,
@@ -623,6 +646,7 @@ def summary_counts(summary: ProgressSummary) -> dict[str, int]:
         "credited": summary.credited,
         "reversed": summary.reversed,
         "expired": summary.expired,
+        "reversed_or_expired": summary.reversed_or_expired,
         "unknown": summary.unknown,
         "overdue": summary.overdue,
     }
@@ -881,7 +905,13 @@ def timeline(offer: Offer) -> list[TimelineStep]:
 
 
 def reward_rows(offer: Offer) -> list[tuple[RewardKind, Decimal]]:
-    """The rewards an offer card shows, in order: earned, pending, lost when any, possible."""
+    """The rewards an offer card shows, in order: earned, pending, lost when any, possible.
+
+    None when the member's reward is unknown (RevU sent only its USD payouts, or nothing):
+    no amount is better than a wrong zero.
+    """
+    if not offer.reward_known:
+        return []
     rows: list[tuple[RewardKind, Decimal]] = [("earned", offer.earned)]
     if offer.pending:
         rows.append(("pending", offer.pending))
@@ -903,7 +933,7 @@ def reward_texts(offer: Offer) -> list[tuple[RewardKind, str]]:
 
 def summary_rows(summary: ProgressSummary) -> list[tuple[str, str, Decimal, str]]:
     """``(kind, label, amount, counts text)`` rows for the earnings summary."""
-    lost_count = summary.reversed + summary.expired
+    lost_count = summary.reversed + summary.expired + summary.reversed_or_expired
     pending_text = ngettext("%(num)d offer pending", "%(num)d offers pending", summary.pending)
     if summary.overdue:
         pending_text += ", " + ngettext("%(num)d overdue", "%(num)d overdue", summary.overdue)

@@ -212,6 +212,8 @@ def clock_short(clock: ClaimClock) -> str:
         return gettext(
             "Report possible from %(when)s", when=presentation.format_datetime(clock.opens_at)
         )
+    if clock.phase is ClaimPhase.OPEN and clock.closes_at is None:
+        return gettext("You can report a problem")
     if clock.phase is ClaimPhase.OPEN:
         return gettext(
             "You can report a problem until %(date)s",

@@ -1,14 +1,22 @@
 """RevU's Get Progress vocabulary, validated into the project's models.
 
 This module is the only code that knows RevU's field names. It turns the decoded JSON of one
-Get Progress answer into a :class:`~revu_widgets.models.ProgressPage`:
+Get Progress answer into a :class:`~revu_widgets.models.ProgressPage`, through marshmallow's
+documented extension points only: custom fields implement ``_deserialize``, RevU's names are
+resolved in a ``@pre_load`` hook, models are built in a ``@post_load`` hook.
 
-* the envelope (``status``, ``total``, ``offers``, ``offset``, ``limit`` and the ids) must be
-  right, or the whole answer is refused with :class:`~revu_widgets.errors.BadPayloadError`;
-* each offer is validated on its own: a bad offer is left out and reported as a
-  :class:`~revu_widgets.models.SkippedOffer`, the others are kept;
-* unknown fields are ignored (``unknown = EXCLUDE``) because RevU may add fields at any time,
-  known aliases are accepted, and unknown status words are kept as such.
+* The envelope (``status``, ``total``, ``offers`` ...) must be right, or the whole answer is
+  refused with :class:`~revu_widgets.errors.BadPayloadError`.
+* RevU uses several names for some fields across its APIs (``offer_id`` / ``cid`` / ``id``,
+  ``name`` / ``offer_name`` ...). :data:`DOCUMENTED_VOCABULARY` lists every name the kit reads;
+  a publisher adds names with ``REVU_FIELD_ALIASES`` (:meth:`Vocabulary.extended`).
+* Each offer is validated on its own. It is skipped (and reported as a
+  :class:`~revu_widgets.models.SkippedOffer`) only when it has no usable id; any other bad
+  field is left out of that offer (listed in ``Offer.degraded``), so the member still sees it.
+* ``payout`` is the publisher's revenue in US dollars, never a member's reward: it is kept
+  apart (``Offer.payout``, ``Step.payout``) and only used to split the offer's member reward
+  between its steps (:func:`~revu_widgets.models.split_reward_by_payouts`).
+* Unknown fields are ignored and unknown status words are kept as such.
 
 Upstream data is treated as hostile. The limits below keep one answer cheap to process and
 safe to render:
@@ -20,25 +28,32 @@ safe to render:
 * links and images are kept only when they are absolute ``http``/``https`` URLs with a host, no
   credentials, no whitespace or control characters and at most :data:`MAX_URL_LENGTH`
   characters; anything else is dropped and listed in ``ProgressPage.dropped_urls``;
-* an offer with more than :data:`MAX_STEPS_PER_OFFER` steps is skipped, and an answer with more
-  than :data:`MAX_OFFERS_PER_PAGE` offers is refused (RevU's own page size stops at 500);
-* rewards are finite, non-negative and below :data:`MAX_REWARD`; timestamps fall between 1970
+* an offer with more than :data:`MAX_STEPS_PER_OFFER` steps loses its steps, and an answer with
+  more than :data:`MAX_OFFERS_PER_PAGE` offers is refused (RevU's own page size stops at 500);
+* amounts are finite, non-negative and below :data:`MAX_REWARD`; timestamps fall between 1970
   and 2100; identifiers are bounded integers or short strings.
+
+Pages that need only part of every offer (the tab counts and totals of a long history) load a
+subset with :data:`SUMMARY_FIELDS` (marshmallow's ``only=``); what the member sees on screen is
+loaded in full.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, Final, TypeVar
+from typing import Any, Final, Literal
 from urllib.parse import urlsplit
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, post_load, pre_load
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, pre_load
 
 from .errors import BadPayloadError
 from .models import (
@@ -48,6 +63,7 @@ from .models import (
     SkippedOffer,
     Step,
     StepStatus,
+    split_reward_by_payouts,
 )
 
 #: Longest offer or step name kept, in characters.
@@ -58,25 +74,23 @@ MAX_SHORT_TEXT_LENGTH: Final = 300
 MAX_LONG_TEXT_LENGTH: Final = 5000
 #: Longest link or image URL accepted; longer ones are dropped.
 MAX_URL_LENGTH: Final = 2048
-#: Offers with more steps than this are skipped.
+#: Offers with more steps than this lose their steps (the offer itself is kept).
 MAX_STEPS_PER_OFFER: Final = 100
 #: Answers with more offers than this are refused.
 MAX_OFFERS_PER_PAGE: Final = 1000
-#: Largest reward accepted, in the publisher's virtual currency.
+#: Largest amount accepted (member reward in the publisher's currency, or USD payout).
 MAX_REWARD: Final = Decimal(10) ** 12
-_MAX_WHOLE_REWARD: Final = int(MAX_REWARD)
 #: Longest identifier (support id, step id ...) kept.
 MAX_ID_LENGTH: Final = 64
 #: Credit windows longer than this are treated as unreadable.
 MAX_CREDIT_WINDOW: Final = timedelta(days=366)
-
-_T = TypeVar("_T")
 
 _MIN_TIME: Final = datetime(1970, 1, 1, tzinfo=UTC)
 _MAX_TIME: Final = datetime(2100, 1, 1, tzinfo=UTC)
 _MAX_TIMESTAMP_TEXT: Final = 40
 _MAX_OFFER_ID: Final = 2**63 - 1
 _MAX_COUNT: Final = 10**9
+_ID_NUMBER_LIMIT: Final = 10**MAX_ID_LENGTH
 
 # C0/C1 controls except tab and newline, zero-width and bidi controls: they let hostile text
 # reorder or hide what the user reads.
@@ -84,8 +98,194 @@ _UNSAFE_CHARS = re.compile(
     "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]"
 )
 
-# The moment derived fields (overdue, expected credit) are computed against, set per parse.
+# The moment derived fields (overdue, expected credit) are computed against, set per parse;
+# marshmallow 4 passes context through context variables rather than ``Schema.context``.
 _AS_OF: ContextVar[datetime | None] = ContextVar("revu_widgets_as_of", default=None)
+
+
+# -- RevU's names ------------------------------------------------------------------------------
+
+ObjectKind = Literal["envelope", "offer", "event"]
+_KINDS: Final[tuple[ObjectKind, ...]] = ("envelope", "offer", "event")
+
+#: Every upstream name the kit reads, per object and kit field, most specific first. The kit's
+#: field names are the names Get Progress is documented or assumed to use; the others come from
+#: RevU's sibling APIs (see the README's "Upstream contract"). ``a[].b`` reads ``b`` from the
+#: first object in list ``a`` that has it.
+DOCUMENTED_NAMES: Final[Mapping[ObjectKind, Mapping[str, tuple[str, ...]]]] = {
+    "envelope": {
+        "status": ("status",),
+        "total": ("total",),
+        "offers": ("offers",),
+        "offset": ("offset",),
+        "limit": ("limit",),
+        "support_id": ("support_id",),
+        "publisher_id": ("publisher_id", "affiliate_id"),
+        "wall_id": ("wall_id",),
+    },
+    "offer": {
+        "offer_id": ("offer_id", "cid", "id"),
+        "name": ("name", "offer_name"),
+        "headline": ("headline",),
+        "description": ("description",),
+        "requirements": ("requirements",),
+        "terms": ("terms", "extra_terms"),
+        "category": ("category",),
+        "image_url": ("image_url", "creatives[].url"),
+        "click_url": ("click_url", "click_url_base", "offer_url"),
+        "reward_status": ("reward_status",),
+        "in_progress": ("in_progress",),
+        "user_completed": ("user_completed",),
+        "total_user_reward": ("total_user_reward", "currency_award"),
+        "payout": ("payout",),
+        "reporting": ("reporting",),
+        "started_at": ("started_at",),
+        "updated_at": ("updated_at",),
+        "completed_at": ("completed_at",),
+        "credited_at": ("credited_at",),
+        "expires_at": ("expires_at",),
+        "reason": ("reason",),
+        "events": ("events",),
+    },
+    "event": {
+        "event_id": ("event_id", "id"),
+        "name": ("name",),
+        "user_reward": ("user_reward",),
+        "payout": ("payout",),
+        "status": ("status",),
+        "completed_at": ("completed_at",),
+        "credited_at": ("credited_at",),
+        "reversed_at": ("reversed_at",),
+        "reason": ("reason",),
+    },
+}
+
+# Fields holding a member's reward: no alias may point them at RevU's USD ``payout``.
+_MEMBER_MONEY: Final = frozenset({("offer", "total_user_reward"), ("event", "user_reward")})
+_USD_NAMES: Final = frozenset({"payout"})
+_NAME_PATTERN = re.compile(r"[A-Za-z0-9_$@-]{1,64}(?:\[\]\.[A-Za-z0-9_$@-]{1,64})?")
+
+
+def _read_name(data: Mapping[str, Any], name: str) -> Any:
+    """The value ``data`` holds under one upstream name (``a[].b`` looks into list ``a``)."""
+    if "[]." not in name:
+        return data.get(name)
+    outer, inner = name.split("[].", 1)
+    items = data.get(outer)
+    if isinstance(items, list):
+        for item in items:
+            if isinstance(item, dict) and item.get(inner) is not None:
+                return item[inner]
+    return None
+
+
+def _top_key(name: str) -> str:
+    return name.split("[].", 1)[0]
+
+
+@dataclass(frozen=True, slots=True)
+class Vocabulary:
+    """Which upstream names supply each of the kit's fields, per object kind.
+
+    :data:`DOCUMENTED_VOCABULARY` is every name RevU uses across its documented APIs;
+    :meth:`extended` adds a publisher's own (``REVU_FIELD_ALIASES``).
+    """
+
+    names: Mapping[ObjectKind, Mapping[str, tuple[str, ...]]]
+
+    def fields_of(self, kind: ObjectKind) -> tuple[str, ...]:
+        """The kit's field names for one object kind."""
+        return tuple(self.names[kind])
+
+    def resolve(
+        self, kind: ObjectKind, data: Mapping[str, Any], wanted: Collection[str] | None = None
+    ) -> dict[str, Any]:
+        """``{kit field: value}`` from raw upstream data; the first name holding a value wins.
+
+        ``wanted`` limits the fields read (a schema loaded with ``only=``).
+        """
+        resolved: dict[str, Any] = {}
+        kind_names = self.names[kind]
+        for field_name in kind_names if wanted is None else wanted:
+            for name in kind_names[field_name]:
+                value = _read_name(data, name)
+                if value is not None:
+                    resolved[field_name] = value
+                    break
+        return resolved
+
+    def sources(self, kind: ObjectKind, data: Mapping[str, Any]) -> dict[str, str]:
+        """``{kit field: the upstream name that supplied it}`` for raw upstream data."""
+        found: dict[str, str] = {}
+        for field_name, names in self.names[kind].items():
+            for name in names:
+                if _read_name(data, name) is not None:
+                    found[field_name] = name
+                    break
+        return found
+
+    def top_keys(self, kind: ObjectKind) -> frozenset[str]:
+        """The upstream keys something reads (``a`` for ``a[].b``)."""
+        return frozenset(_top_key(n) for names in self.names[kind].values() for n in names)
+
+    def keys_of(self, kind: ObjectKind, field_name: str) -> tuple[str, ...]:
+        """The upstream keys that can supply one kit field."""
+        return tuple(_top_key(n) for n in self.names[kind][field_name])
+
+    def extended(self, aliases: object) -> Vocabulary:
+        """This vocabulary with a publisher's extra names read first.
+
+        ``aliases`` maps ``"offer.name"``-style keys (``envelope.``, ``offer.`` or ``event.``
+        and one of the kit's field names) to one upstream name or a list of them. Raises
+        ``ValueError`` with a message listing the valid keys when the shape is wrong.
+        """
+        if aliases is None:
+            return self
+        if not isinstance(aliases, Mapping):
+            raise ValueError(
+                "must be a dict such as {'offer.name': ['title']}; valid keys: "
+                + self._valid_keys()
+            )
+        names = {kind: dict(self.names[kind]) for kind in _KINDS}
+        for key, value in aliases.items():
+            kind, _, field_name = key.partition(".") if isinstance(key, str) else ("", "", "")
+            if kind not in names or field_name not in names[kind]:
+                raise ValueError(f"has an unknown key {key!r}; valid keys: {self._valid_keys()}")
+            extra = [value] if isinstance(value, str) else value
+            if not (
+                isinstance(extra, list | tuple)
+                and extra
+                and all(isinstance(n, str) and _NAME_PATTERN.fullmatch(n) for n in extra)
+            ):
+                raise ValueError(
+                    f"{key!r} must name one upstream field or a list of them, such as "
+                    "'title' or ['title', 'offerTitle'] (letters, digits, _ $ @ -, and "
+                    "'list[].field' for a field of the first item of a list)"
+                )
+            if (kind, field_name) in _MEMBER_MONEY and _USD_NAMES.intersection(extra):
+                raise ValueError(
+                    f"{key!r} cannot read 'payout': that is RevU's word for the publisher's "
+                    "revenue in US dollars, never a member's reward"
+                )
+            current = names[kind][field_name]
+            names[kind][field_name] = tuple(dict.fromkeys([*extra, *current]))
+        return Vocabulary(names)
+
+    def _valid_keys(self) -> str:
+        return ", ".join(
+            f"{kind}.{field_name}" for kind in _KINDS for field_name in self.names[kind]
+        )
+
+
+#: The names RevU documents across its APIs; what the kit reads unless told more.
+DOCUMENTED_VOCABULARY: Final = Vocabulary(DOCUMENTED_NAMES)
+
+_VOCABULARY: ContextVar[Vocabulary] = ContextVar(
+    "revu_widgets_vocabulary", default=DOCUMENTED_VOCABULARY
+)
+
+
+# -- fields --------------------------------------------------------------------------------------
 
 
 def _clean_text(value: str, max_length: int) -> str | None:
@@ -99,35 +299,11 @@ def _clean_text(value: str, max_length: int) -> str | None:
     return text
 
 
-class _LeanField(fields.Field[_T]):
-    """A field that does its own checks in ``_deserialize``.
+class Text(fields.Field[str | None]):
+    """Text: strings (numbers are read as their decimal form), cleaned and cut to a limit.
 
-    marshmallow's ``Field.deserialize`` also runs per-field validators and pre/post-load
-    functions; these fields use neither, and skipping them makes a 500-offer page noticeably
-    cheaper. Required and null handling stay as marshmallow defines them.
+    Blank text reads as ``None``.
     """
-
-    def deserialize(
-        self,
-        value: Any,
-        attr: str | None = None,
-        data: Mapping[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> _T:
-        if value is missing:
-            if self.required:
-                raise self.make_error("required")
-            default = self.load_default
-            return default() if callable(default) else default  # type: ignore[no-any-return]
-        if value is None:
-            if self.allow_none:
-                return None  # type: ignore[return-value]
-            raise self.make_error("null")
-        return self._deserialize(value, attr, data, **kwargs)
-
-
-class _Text(_LeanField[str | None]):
-    """Text: strings (numbers are read as their decimal form), cleaned and cut to a limit."""
 
     default_error_messages = {"invalid": "Not a text value."}  # noqa: RUF012
 
@@ -143,18 +319,6 @@ class _Text(_LeanField[str | None]):
         if isinstance(value, int | float) and not isinstance(value, bool):
             return _clean_text(str(value), self.max_length)
         raise self.make_error("invalid")
-
-
-class _RequiredText(_Text):
-    """Text that must be present and not blank."""
-
-    def _deserialize(
-        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
-    ) -> str | None:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if text is None:
-            raise self.make_error("required")
-        return text
 
 
 # Most upstream links are this plain: scheme, a host of letters, digits, dots and dashes, maybe a
@@ -179,7 +343,6 @@ def is_safe_url(value: object) -> bool:
         return False
     plain = _PLAIN_URL.fullmatch(value)
     if plain is not None:
-        # Host and port alone, no credentials: what urlsplit would accept, without its cost.
         port = plain.group(1)
         return port is None or int(port) <= _MAX_PORT
     lowered = value[:8].lower()
@@ -193,8 +356,10 @@ def is_safe_url(value: object) -> bool:
     return bool(parts.hostname) and "@" not in parts.netloc
 
 
-class _HttpUrl(_LeanField[str | None]):
-    """A link or image URL; anything unsafe becomes ``None`` (never an error)."""
+class HttpUrl(fields.Field[str | None]):
+    """A link or image URL that passes :func:`is_safe_url`; blank reads as ``None``."""
+
+    default_error_messages = {"invalid": "Not a safe http(s) URL."}  # noqa: RUF012
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(allow_none=True, **kwargs)
@@ -202,17 +367,14 @@ class _HttpUrl(_LeanField[str | None]):
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> str | None:
-        return value if is_safe_url(value) else None
+        if is_safe_url(value):
+            return str(value)
+        if isinstance(value, str) and not value.strip():
+            return None
+        raise self.make_error("invalid")
 
 
-def _url_was_dropped(raw: object) -> bool:
-    """Whether an upstream URL value was there (not null or blank) yet could not be kept."""
-    if raw is None:
-        return False
-    return not (isinstance(raw, str) and not raw.strip())
-
-
-class _OfferId(_LeanField[int]):
+class OfferId(fields.Field[int]):
     """RevU's offer id: a non-negative integer, also accepted as a string of digits."""
 
     default_error_messages = {"invalid": "Not a valid offer id."}  # noqa: RUF012
@@ -227,9 +389,6 @@ class _OfferId(_LeanField[int]):
         raise self.make_error("invalid")
 
 
-_ID_NUMBER_LIMIT: Final = 10**MAX_ID_LENGTH
-
-
 def _label(value: object) -> str | None:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value) if abs(value) < _ID_NUMBER_LIMIT else None
@@ -238,7 +397,7 @@ def _label(value: object) -> str | None:
     return None
 
 
-class _Label(_LeanField[str | None]):
+class Label(fields.Field[str | None]):
     """A short identifier RevU may send as a number or a string; read as a string."""
 
     default_error_messages = {"invalid": "Not a valid identifier."}  # noqa: RUF012
@@ -254,7 +413,7 @@ class _Label(_LeanField[str | None]):
         raise self.make_error("invalid")
 
 
-class _Count(_LeanField[int]):
+class Count(fields.Field[int]):
     """A count or position: a non-negative integer (an integral float or digit string too)."""
 
     default_error_messages = {"invalid": "Not a valid count."}  # noqa: RUF012
@@ -270,8 +429,8 @@ class _Count(_LeanField[int]):
         raise self.make_error("invalid")
 
 
-class _Flag(_LeanField[bool]):
-    """A yes/no: JSON booleans, 0/1, or the words true/false; null means no."""
+class Flag(fields.Field[bool]):
+    """A yes/no: JSON booleans, 0/1, or the words true/false/yes/no; null means no."""
 
     default_error_messages = {"invalid": "Not a valid flag."}  # noqa: RUF012
     _WORDS: Final = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
@@ -293,8 +452,8 @@ class _Flag(_LeanField[bool]):
         raise self.make_error("invalid")
 
 
-class _Amount(_LeanField[Decimal | None]):
-    """A reward: a finite, non-negative number below :data:`MAX_REWARD`, read as a Decimal."""
+class Amount(fields.Field[Decimal | None]):
+    """An amount: a finite, non-negative number below :data:`MAX_REWARD`, read as a Decimal."""
 
     default_error_messages = {"invalid": "Not a valid amount."}  # noqa: RUF012
 
@@ -304,11 +463,9 @@ class _Amount(_LeanField[Decimal | None]):
     def _deserialize(
         self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
     ) -> Decimal | None:
-        if type(value) is int:
-            # Whole numbers, most rewards, are checked as ints: cheaper than as Decimals.
-            if 0 <= value < _MAX_WHOLE_REWARD:
-                return Decimal(value)
-            amount = None
+        amount: Decimal | None = None
+        if isinstance(value, int) and not isinstance(value, bool):
+            amount = Decimal(value)
         elif isinstance(value, float):
             # repr gives the shortest text that round-trips: 0.3 stays 0.3, not 0.2999...
             amount = Decimal(repr(value)) if math.isfinite(value) else None
@@ -320,8 +477,6 @@ class _Amount(_LeanField[Decimal | None]):
                 amount = Decimal(text)
             except InvalidOperation:
                 amount = None
-        else:
-            amount = None
         if amount is None or not amount.is_finite() or not 0 <= amount < MAX_REWARD:
             raise self.make_error("invalid")
         return amount
@@ -336,7 +491,6 @@ def parse_timestamp(value: object) -> datetime | None:
     if value is None:
         return None
     moment: datetime
-    # Strings first: RevU sends most times as ISO 8601 text.
     if isinstance(value, str):
         text = value.strip()
         if not text:
@@ -366,7 +520,7 @@ def parse_timestamp(value: object) -> datetime | None:
     return moment
 
 
-class _Timestamp(_LeanField[datetime | None]):
+class Timestamp(fields.Field[datetime | None]):
     """A moment, as :func:`parse_timestamp` reads it."""
 
     default_error_messages = {"invalid": "Not a valid timestamp."}  # noqa: RUF012
@@ -383,8 +537,8 @@ class _Timestamp(_LeanField[datetime | None]):
             raise self.make_error("invalid") from None
 
 
-class _RewardStatusField(_LeanField[RewardStatus]):
-    """RevU's ``reward_status`` code; numbers other than 1..4 read as ``UNKNOWN``."""
+class RewardStatusField(fields.Field[RewardStatus]):
+    """RevU's ``reward_status`` code 1..4; other numbers read as ``UNKNOWN``."""
 
     default_error_messages = {"invalid": "Not a valid reward status."}  # noqa: RUF012
 
@@ -431,7 +585,7 @@ def step_status_from_word(word: str | None) -> StepStatus:
     return _STEP_STATUS_WORDS.get(key, StepStatus.UNKNOWN)
 
 
-class _StepStatusField(_LeanField[tuple[StepStatus, str]]):
+class StepStatusField(fields.Field[tuple[StepStatus, str]]):
     """A step's status word, read as ``(StepStatus, the word as RevU wrote it)``."""
 
     default_error_messages = {"invalid": "Not a valid status word."}  # noqa: RUF012
@@ -446,16 +600,10 @@ class _StepStatusField(_LeanField[tuple[StepStatus, str]]):
             value = str(value)
         if not isinstance(value, str):
             raise self.make_error("invalid")
-        if len(value) <= _MAX_KEPT_STATUS_WORD:
-            return _read_status_word(value)
-        label = _clean_text(value, MAX_SHORT_TEXT_LENGTH) or ""
-        return step_status_from_word(label), label
+        return _read_status_word(value[: MAX_SHORT_TEXT_LENGTH * 2])
 
 
-# RevU writes a handful of status words thousands of times per page; short ones are read once.
-_MAX_KEPT_STATUS_WORD: Final = 40
-
-
+# RevU writes a handful of status words thousands of times per page: each is read once.
 @functools.lru_cache(maxsize=256)
 def _read_status_word(value: str) -> tuple[StepStatus, str]:
     label = _clean_text(value, MAX_SHORT_TEXT_LENGTH) or ""
@@ -494,7 +642,7 @@ def parse_credit_window(reporting: str | None) -> timedelta | None:
     return _read_credit_window(reporting[:MAX_SHORT_TEXT_LENGTH])
 
 
-# Offers share a few reporting texts ("up to 30 days"); each is read once (256 kept).
+# Offers share a few reporting texts ("up to 30 days"); each is read once.
 @functools.lru_cache(maxsize=256)
 def _read_credit_window(reporting: str) -> timedelta | None:
     text = reporting.lower()
@@ -509,155 +657,47 @@ def _read_credit_window(reporting: str) -> timedelta | None:
     return longest if longest <= MAX_CREDIT_WINDOW else None
 
 
-def _first_present(data: Mapping[str, Any], names: tuple[str, ...]) -> Any:
-    for name in names:
-        value = data.get(name)
-        if value is not None:
-            return value
-    return None
+# -- schemas -------------------------------------------------------------------------------------
 
 
-def _with_aliases(data: Any, aliases: tuple[tuple[str, tuple[str, ...]], ...]) -> Any:
-    """Copy the first present alias into the canonical key, copying the dict only if needed."""
-    if not isinstance(data, dict):
-        return data
-    resolved: dict[str, Any] | None = None
-    for canonical, others in aliases:
-        if data.get(canonical) is None:
-            value = _first_present(data, others)
-            if value is not None:
-                if resolved is None:
-                    resolved = dict(data)
-                resolved[canonical] = value
-    return data if resolved is None else resolved
-
-
-# Marks a field whose absent or null value must be read by the field itself (an error, or a
-# value that is not fixed).
-_ASK_FIELD: Final = object()
-
-_FieldPlan = tuple[str, _LeanField[Any], Callable[..., Any], Any, Any]
-
-
-def _fixed_read(field: _LeanField[Any], raw: Any) -> Any:
-    """What ``field`` reads ``raw`` (missing or None) as, when that is one immutable value."""
-    if callable(field.load_default):
-        return _ASK_FIELD
-    try:
-        value = field.deserialize(raw)
-        hash(value)
-    except (ValidationError, TypeError):
-        return _ASK_FIELD
-    return value
-
-
-class _LeanSchema(Schema):
-    """A schema whose plain ``load(data)`` reads its fields directly.
-
-    marshmallow's generic load (hook lookup, per-field closures, an error store, many/partial
-    handling) costs more than the checks themselves on a 500-offer page. These schemas have
-    only :class:`_LeanField` fields, ``unknown = EXCLUDE``, one alias-resolving pre-load hook
-    and one model-building post-load hook, so ``load`` calls exactly those, field by field, and
-    raises the same ``ValidationError`` shape (``{data key: messages}``, ``{"_schema": ...}``
-    for a non-object). ``many``, ``partial`` or ``unknown`` go through marshmallow as usual.
-    """
+class _VocabularySchema(Schema):
+    """A schema for one kind of RevU object: RevU's names become the kit's field names first."""
 
     class Meta:
+        # RevU adds fields at any time; only the names in the vocabulary are read.
         unknown = EXCLUDE
 
-    _ALIASES: tuple[tuple[str, tuple[str, ...]], ...] = ()
-
-    def __init__(self) -> None:
-        super().__init__()
-        lean = [
-            (name, field)
-            for name, field in self.load_fields.items()
-            if isinstance(field, _LeanField)
-        ]
-        if len(lean) != len(self.load_fields):
-            raise TypeError(f"{type(self).__name__} may have only lean fields")
-        # Per field: its check, bound once, and what an absent or null value reads as when
-        # that is fixed; a page of 500 x 5 reads some 30,000 fields, a third of them absent.
-        self._plan: tuple[_FieldPlan, ...] = tuple(
-            (name, field, field._deserialize, _fixed_read(field, missing), _fixed_read(field, None))
-            for name, field in lean
-        )
-
-    def load(
-        self,
-        data: Any,
-        *,
-        many: bool | None = None,
-        partial: Any = None,
-        unknown: Any = None,
-    ) -> Any:
-        """Validate one object into its model (see the class docstring)."""
-        if many or partial is not None or unknown is not None:
-            return super().load(data, many=many, partial=partial, unknown=unknown)
-        data = _with_aliases(data, self._ALIASES)
-        # JSON objects are dicts; the Mapping ABC check is several times slower.
-        if type(data) is not dict and not isinstance(data, Mapping):
-            raise ValidationError({"_schema": [self.error_messages["type"]]})
-        values: dict[str, Any] = {}
-        errors: dict[str, Any] | None = None
-        get = data.get
-        for name, field, check, if_missing, if_null in self._plan:
-            raw = get(name, missing)
-            try:
-                if raw is missing:
-                    value = if_missing
-                    if value is _ASK_FIELD:
-                        value = field.deserialize(raw, name, data)
-                elif raw is None:
-                    value = if_null
-                    if value is _ASK_FIELD:
-                        value = field.deserialize(raw, name, data)
-                else:
-                    # A present value needs only the field's own check (see _LeanField).
-                    value = check(raw, name, data)
-            except ValidationError as error:
-                if errors is None:
-                    errors = {}
-                errors[name] = error.messages
-                continue
-            if value is not missing:
-                values[name] = value
-        if errors:
-            raise ValidationError(errors, data=data, valid_data=values)
-        return self._build(values)
-
-    def _build(self, values: dict[str, Any]) -> Any:
-        raise NotImplementedError
+    kind: ObjectKind
 
     @pre_load
-    def _resolve_aliases(self, data: Any, **kwargs: Any) -> Any:
-        return _with_aliases(data, self._ALIASES)
-
-    @post_load
-    def _make_model(self, data: dict[str, Any], **kwargs: Any) -> Any:
-        return self._build(data)
+    def _resolve_names(self, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(data, dict):
+            return data  # marshmallow refuses it with its own "Invalid input type."
+        return _VOCABULARY.get().resolve(self.kind, data, self.load_fields)
 
 
-class StepSchema(_LeanSchema):
+class StepSchema(_VocabularySchema):
     """One RevU "event" (a step of an offer) -> :class:`~revu_widgets.models.Step`.
 
-    Aliases: ``event_id`` / ``id``; ``user_reward`` / ``payout`` (``user_reward`` is in the
-    publisher's currency and wins). Status words are read by :func:`step_status_from_word`.
+    ``user_reward`` is the member's reward for the step, in the publisher's currency; ``payout``
+    is the publisher's revenue in USD and is kept apart. Status words are read by
+    :func:`step_status_from_word`.
     """
 
-    _ALIASES = (("event_id", ("id",)), ("user_reward", ("payout",)))
+    kind = "event"
 
-    event_id = _Label()
-    name = _Text(max_length=MAX_NAME_LENGTH)
-    user_reward = _Amount()
-    status = _StepStatusField()
-    completed_at = _Timestamp()
-    credited_at = _Timestamp()
-    reversed_at = _Timestamp()
-    reason = _Text(max_length=MAX_LONG_TEXT_LENGTH)
+    event_id = Label()
+    name = Text(max_length=MAX_NAME_LENGTH)
+    user_reward = Amount()
+    payout = Amount()
+    status = StepStatusField()
+    completed_at = Timestamp()
+    credited_at = Timestamp()
+    reversed_at = Timestamp()
+    reason = Text(max_length=MAX_LONG_TEXT_LENGTH)
 
-    def _build(self, data: dict[str, Any]) -> Step:
-        # A null status is RevU's "not done yet", like the empty word.
+    @post_load
+    def _make_step(self, data: dict[str, Any], **kwargs: Any) -> Step:
         status, label = data.get("status") or (StepStatus.NOT_STARTED, "")
         return Step(
             name=data.get("name") or "",
@@ -665,6 +705,7 @@ class StepSchema(_LeanSchema):
             status_label=label,
             step_id=data.get("event_id"),
             reward=data.get("user_reward"),
+            payout=data.get("payout"),
             completed_at=data.get("completed_at"),
             credited_at=data.get("credited_at"),
             reversed_at=data.get("reversed_at"),
@@ -672,87 +713,74 @@ class StepSchema(_LeanSchema):
         )
 
 
-class _Steps(_LeanField[tuple[Step, ...]]):
-    """An offer's ``events`` list: bounded before any step is read; null means no steps.
+class Steps(fields.Nested):
+    """An offer's ``events``: a list bounded before any step is read; null means no steps."""
 
-    Each step goes through :class:`StepSchema`; failures are reported per index, as
-    marshmallow's ``Nested(many=True)`` would (``events.1.completed_at``).
-    """
+    default_error_messages = {"too_many": "Too many steps."}  # noqa: RUF012
 
-    default_error_messages = {  # noqa: RUF012
-        "type": "Invalid type.",
-        "too_many": "Too many steps.",
-    }
-
-    def __init__(self) -> None:
-        super().__init__(allow_none=True, load_default=())
-        self._schema = StepSchema()
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(StepSchema, many=True, allow_none=True, load_default=(), **kwargs)
 
     def _deserialize(
-        self, value: Any, attr: str | None, data: Mapping[str, Any] | None, **kwargs: Any
+        self,
+        value: Any,
+        attr: str | None,
+        data: Mapping[str, Any] | None,
+        partial: bool | Sequence[str] | AbstractSet[str] | None = None,
+        **kwargs: Any,
     ) -> tuple[Step, ...]:
         if not isinstance(value, list | tuple):
             raise self.make_error("type")
         if len(value) > MAX_STEPS_PER_OFFER:
             raise self.make_error("too_many")
-        load = self._schema.load
-        steps: list[Step] = []
-        errors: dict[int, Any] = {}
-        for index, raw in enumerate(value):
-            try:
-                steps.append(load(raw))
-            except ValidationError as error:
-                errors[index] = error.messages
-        if errors:
-            raise ValidationError(errors)
-        return tuple(steps)
+        return tuple(super()._deserialize(list(value), attr, data, partial, **kwargs))
 
 
-class OfferSchema(_LeanSchema):
+class OfferSchema(_VocabularySchema):
     """One RevU offer -> :class:`~revu_widgets.models.Offer`.
 
-    Aliases: ``offer_id`` / ``cid`` / ``id``; ``terms`` / ``extra_terms``;
-    ``total_user_reward`` / ``currency_award``. ``name`` and an id are required. Unsafe
-    ``image_url`` / ``click_url`` values become ``None`` (see :func:`is_safe_url`).
-    ``reporting`` is also read as ``credit_window`` (see :func:`parse_credit_window`).
+    Only ``offer_id`` is required. A missing name reads as "Offer <id>". ``payout`` is the
+    publisher's revenue in USD (``Offer.payout``); when steps carry only payouts, the offer's
+    ``total_user_reward`` is split between them in proportion
+    (:func:`~revu_widgets.models.split_reward_by_payouts`).
     """
 
-    _ALIASES = (
-        ("offer_id", ("cid", "id")),
-        ("terms", ("extra_terms",)),
-        ("total_user_reward", ("currency_award",)),
-    )
+    kind = "offer"
 
-    offer_id = _OfferId(required=True)
-    name = _RequiredText(max_length=MAX_NAME_LENGTH, required=True)
-    headline = _Text(max_length=MAX_SHORT_TEXT_LENGTH)
-    description = _Text(max_length=MAX_LONG_TEXT_LENGTH)
-    requirements = _Text(max_length=MAX_LONG_TEXT_LENGTH)
-    terms = _Text(max_length=MAX_LONG_TEXT_LENGTH)
-    category = _Text(max_length=MAX_SHORT_TEXT_LENGTH)
-    image_url = _HttpUrl()
-    click_url = _HttpUrl()
-    reward_status = _RewardStatusField()
-    in_progress = _Flag()
-    user_completed = _Flag()
-    total_user_reward = _Amount()
-    reporting = _Text(max_length=MAX_SHORT_TEXT_LENGTH)
-    started_at = _Timestamp()
-    updated_at = _Timestamp()
-    completed_at = _Timestamp()
-    credited_at = _Timestamp()
-    expires_at = _Timestamp()
-    reason = _Text(max_length=MAX_LONG_TEXT_LENGTH)
-    events = _Steps()
+    offer_id = OfferId(required=True)
+    name = Text(max_length=MAX_NAME_LENGTH)
+    headline = Text(max_length=MAX_SHORT_TEXT_LENGTH)
+    description = Text(max_length=MAX_LONG_TEXT_LENGTH)
+    requirements = Text(max_length=MAX_LONG_TEXT_LENGTH)
+    terms = Text(max_length=MAX_LONG_TEXT_LENGTH)
+    category = Text(max_length=MAX_SHORT_TEXT_LENGTH)
+    image_url = HttpUrl()
+    click_url = HttpUrl()
+    reward_status = RewardStatusField()
+    in_progress = Flag()
+    user_completed = Flag()
+    total_user_reward = Amount()
+    payout = Amount()
+    reporting = Text(max_length=MAX_SHORT_TEXT_LENGTH)
+    started_at = Timestamp()
+    updated_at = Timestamp()
+    completed_at = Timestamp()
+    credited_at = Timestamp()
+    expires_at = Timestamp()
+    reason = Text(max_length=MAX_LONG_TEXT_LENGTH)
+    events = Steps()
 
-    def _build(self, data: dict[str, Any]) -> Offer:
+    @post_load(pass_original=True)
+    def _make_offer(self, data: dict[str, Any], original: Any, **kwargs: Any) -> Offer:
         get = data.get
+        offer_id: int = data["offer_id"]
+        total = get("total_user_reward")
         reporting = get("reporting")
         return Offer(
-            offer_id=data["offer_id"],
-            name=data["name"],
+            offer_id=offer_id,
+            name=get("name") or f"Offer {offer_id}",
             status=get("reward_status") or RewardStatus.UNKNOWN,
-            steps=get("events") or (),
+            steps=split_reward_by_payouts(get("events") or (), total),
             headline=get("headline"),
             description=get("description"),
             requirements=get("requirements"),
@@ -762,7 +790,8 @@ class OfferSchema(_LeanSchema):
             click_url=get("click_url"),
             in_progress=bool(get("in_progress")),
             user_completed=bool(get("user_completed")),
-            total_reward=get("total_user_reward"),
+            total_reward=total,
+            payout=get("payout"),
             reporting=reporting,
             credit_window=parse_credit_window(reporting),
             started_at=get("started_at"),
@@ -772,10 +801,14 @@ class OfferSchema(_LeanSchema):
             expires_at=get("expires_at"),
             reason=get("reason"),
             as_of=_AS_OF.get() or datetime.now(UTC),
+            name_given=bool(get("name")),
+            complete=self.only is None,
+            # What an offer read in part is read from again in full, when it is shown.
+            source=original if self.only is not None else None,
         )
 
 
-class _Success(_LeanField[str]):
+class Success(fields.Field[str]):
     """The envelope's ``status``: must say ``success``."""
 
     default_error_messages = {"invalid": "Status is not success."}  # noqa: RUF012
@@ -788,7 +821,7 @@ class _Success(_LeanField[str]):
         raise self.make_error("invalid")
 
 
-class _OfferList(_LeanField[list[Any]]):
+class OfferList(fields.Field[list[Any]]):
     """The envelope's ``offers``: a bounded list, left raw so each offer is validated alone."""
 
     default_error_messages = {  # noqa: RUF012
@@ -806,20 +839,40 @@ class _OfferList(_LeanField[list[Any]]):
         return value
 
 
-class EnvelopeSchema(Schema):
+class EnvelopeSchema(_VocabularySchema):
     """The outside of a Get Progress answer; ``offers`` stays raw for :class:`OfferSchema`."""
 
-    class Meta:
-        unknown = EXCLUDE
+    kind = "envelope"
 
-    status = _Success(required=True)
-    total = _Count(required=True)
-    offers = _OfferList(required=True)
-    offset = _Count(allow_none=True)
-    limit = _Count(allow_none=True)
-    support_id = _Label()
-    publisher_id = _Label()
-    wall_id = _Label()
+    status = Success(required=True)
+    total = Count(required=True)
+    offers = OfferList(required=True)
+    offset = Count(allow_none=True)
+    limit = Count(allow_none=True)
+    support_id = Label()
+    publisher_id = Label()
+    wall_id = Label()
+
+
+#: What the tab counts, totals, history order and overdue count read from every offer of a
+#: long history (marshmallow ``only=``): the offer's own fields, no steps. The offers on
+#: screen are read in full (:func:`complete_offer`); see ``Offer.summary_without_steps``.
+SUMMARY_FIELDS: Final = (
+    "offer_id",
+    "name",
+    "reward_status",
+    "user_completed",
+    "total_user_reward",
+    "reporting",
+    "started_at",
+    "updated_at",
+    "completed_at",
+    "credited_at",
+    "expires_at",
+)
+
+
+# -- errors and degradation ----------------------------------------------------------------------
 
 
 def _flatten(messages: Any, prefix: str) -> Iterator[str]:
@@ -839,11 +892,131 @@ def field_paths(error: ValidationError, prefix: str = "") -> tuple[str, ...]:
     return tuple(sorted(set(_flatten(error.messages, prefix))))
 
 
-def raw_offer_id(raw: object) -> str | None:
+def _without_keys(data: dict[str, Any], keys: Iterable[str]) -> dict[str, Any]:
+    drop = set(keys)
+    return {k: v for k, v in data.items() if k not in drop}
+
+
+def _without_bad_events(events: list[Any], messages: Mapping[Any, Any]) -> list[Any]:
+    vocabulary = _VOCABULARY.get()
+    kept: list[Any] = []
+    for index, raw in enumerate(events):
+        problems = messages.get(index)
+        if problems is None:
+            kept.append(raw)
+        elif isinstance(problems, dict) and "_schema" not in problems:
+            bad = [k for name in problems for k in vocabulary.keys_of("event", name)]
+            kept.append(_without_keys(raw, bad))
+        # An event that is not an object at all is left out.
+    return kept
+
+
+def _without_bad_fields(raw: dict[str, Any], messages: Mapping[str, Any]) -> dict[str, Any]:
+    """``raw`` without the upstream keys that supplied the fields named in ``messages``."""
+    vocabulary = _VOCABULARY.get()
+    result = dict(raw)
+    for name, problems in messages.items():
+        keys = vocabulary.keys_of("offer", name)
+        if name == "events" and isinstance(problems, dict):
+            source = next((k for k in keys if isinstance(result.get(k), list | tuple)), None)
+            if source is not None:
+                result[source] = _without_bad_events(list(result[source]), problems)
+                continue
+        for key in keys:
+            result.pop(key, None)
+    return result
+
+
+def _offer_id_failed(messages: object) -> bool:
+    return not isinstance(messages, dict) or "_schema" in messages or "offer_id" in messages
+
+
+# -- entry points ----------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=8)
+def offer_schema(only: tuple[str, ...] | None = None, *, many: bool = False) -> OfferSchema:
+    """A shared :class:`OfferSchema` (schemas are reusable; building one costs time)."""
+    return OfferSchema(only=only, many=many)
+
+
+_ENVELOPE_SCHEMA: Final = EnvelopeSchema()
+
+
+def load_offer(
+    raw: object, *, only: Sequence[str] | None = None
+) -> tuple[Offer | None, tuple[str, ...]]:
+    """Validate one raw offer, leaving out any field that fails.
+
+    Returns ``(offer, degraded paths)``; the offer is ``None`` when it has no usable id (or is
+    not an object), and the paths then say why. Paths are relative to the offer.
+    """
+    schema = offer_schema(tuple(only) if only is not None else None)
+    degraded: list[str] = []
+    data = raw
+    # Each pass leaves out what failed; the fields left are valid or absent, so a second pass
+    # normally succeeds. Nested failures (a step inside a step list) may need one more.
+    for _ in range(3):
+        try:
+            offer: Offer = schema.load(data)  # type: ignore[arg-type]
+        except ValidationError as error:
+            paths = field_paths(error)
+            if _offer_id_failed(error.messages) or not isinstance(data, dict):
+                return None, paths
+            degraded.extend(paths)
+            data = _without_bad_fields(data, error.messages)  # type: ignore[arg-type]
+            continue
+        if degraded:
+            offer = dataclasses.replace(offer, degraded=tuple(sorted(set(degraded))))
+        return offer, tuple(sorted(set(degraded)))
+    return None, tuple(sorted(set(degraded)))
+
+
+def parse_offer(
+    raw: object,
+    *,
+    now: datetime | None = None,
+    vocabulary: Vocabulary = DOCUMENTED_VOCABULARY,
+) -> Offer:
+    """Validate one raw offer; raises marshmallow's ``ValidationError`` when it has no usable id.
+
+    Other bad fields are left out (``Offer.degraded`` lists them).
+    """
+    as_of = _AS_OF.set(now or datetime.now(UTC))
+    names = _VOCABULARY.set(vocabulary)
+    try:
+        offer, paths = load_offer(raw)
+    finally:
+        _VOCABULARY.reset(names)
+        _AS_OF.reset(as_of)
+    if offer is None:
+        raise ValidationError({path: ["Not usable."] for path in paths})
+    return offer
+
+
+def complete_offer(offer: Offer, vocabulary: Vocabulary = DOCUMENTED_VOCABULARY) -> Offer:
+    """``offer`` read in full, when it was read with only its summary fields.
+
+    The moment it was read against (``as_of``) is kept, so its derived fields agree.
+    """
+    if offer.complete or offer.source is None:
+        return offer
+    as_of = _AS_OF.set(offer.as_of)
+    names = _VOCABULARY.set(vocabulary)
+    try:
+        full, _paths = load_offer(offer.source)
+    finally:
+        _VOCABULARY.reset(names)
+        _AS_OF.reset(as_of)
+    # The id read before is still readable: the same data gave it.
+    return full if full is not None else offer
+
+
+def raw_offer_id(raw: object, vocabulary: Vocabulary = DOCUMENTED_VOCABULARY) -> str | None:
     """An offer's id as a short string, read from raw upstream data when it can be found."""
     if not isinstance(raw, Mapping):
         return None
-    return _label(_first_present(raw, ("offer_id", "cid", "id")))
+    return _label(vocabulary.resolve("offer", raw).get("offer_id"))
 
 
 def raw_support_id(payload: object) -> str | None:
@@ -853,22 +1026,24 @@ def raw_support_id(payload: object) -> str | None:
     return _label(payload.get("support_id"))
 
 
-def _or(value: int | None, default: int) -> int:
-    return default if value is None else value
-
-
-_ENVELOPE_SCHEMA: Final = EnvelopeSchema()
-_OFFER_SCHEMA: Final = OfferSchema()
-
-
-def parse_offer(raw: object, *, now: datetime | None = None) -> Offer:
-    """Validate one raw offer; raises marshmallow's ``ValidationError`` when it is bad."""
-    token = _AS_OF.set(now or datetime.now(UTC))
+def _load_offers(
+    raw_offers: list[Any], only: tuple[str, ...] | None
+) -> Iterator[tuple[int, Any, Offer | None, tuple[str, ...]]]:
+    """``(index, raw, offer or None, degraded paths)`` for every raw offer."""
+    # The usual answer is valid through and through: one many=True load reads it. When
+    # anything in it fails, every offer is read alone so only the bad fields are left out.
     try:
-        offer: Offer = _OFFER_SCHEMA.load(raw)
-    finally:
-        _AS_OF.reset(token)
-    return offer
+        offers: list[Offer] = offer_schema(only, many=True).load(raw_offers)
+    except ValidationError:
+        for index, raw in enumerate(raw_offers):
+            offer, paths = load_offer(raw, only=only)
+            yield index, raw, offer, paths
+        return
+    for index, (raw, offer) in enumerate(zip(raw_offers, offers, strict=True)):
+        yield index, raw, offer, ()
+
+
+_URL_FIELDS: Final = ("image_url", "click_url")
 
 
 def parse_progress_page(
@@ -877,52 +1052,58 @@ def parse_progress_page(
     now: datetime | None = None,
     offset: int = 0,
     limit: int | None = None,
+    vocabulary: Vocabulary = DOCUMENTED_VOCABULARY,
+    only: Collection[str] | None = None,
 ) -> ProgressPage:
     """Validate one decoded Get Progress answer into a :class:`ProgressPage`.
 
     ``now`` is the moment derived fields (overdue, expected credit) are computed against.
     ``offset`` and ``limit`` are what the request asked for; they fill in when the envelope
-    leaves them out. Raises :class:`~revu_widgets.errors.BadPayloadError` (with dotted
-    ``field_paths``, never values) when the envelope is wrong; bad offers are skipped.
-    """
-    try:
-        envelope: dict[str, Any] = _ENVELOPE_SCHEMA.load(payload)  # type: ignore[arg-type]
-    except ValidationError as error:
-        paths = field_paths(error)
-        raise BadPayloadError(
-            "RevU's Get Progress answer did not have the expected shape (problem at: "
-            f"{', '.join(paths)}). Try again later; if it keeps happening, contact RevU "
-            "support and quote the reference.",
-            field_paths=paths,
-            reference=raw_support_id(payload),
-        ) from None
+    leaves them out. ``vocabulary`` says which upstream names are read. ``only`` reads just
+    those offer fields (e.g. :data:`SUMMARY_FIELDS`); the offers are then marked incomplete.
 
-    raw_offers: list[Any] = envelope["offers"]
-    offers: list[Offer] = []
-    skipped: list[SkippedOffer] = []
-    dropped: list[tuple[int, str]] = []
-    load = _OFFER_SCHEMA.load
-    token = _AS_OF.set(now or datetime.now(UTC))
+    Raises :class:`~revu_widgets.errors.BadPayloadError` (with dotted ``field_paths``, never
+    values) when the envelope is wrong. Offers without a usable id are skipped; other bad
+    fields are left out of their offer.
+    """
+    names = _VOCABULARY.set(vocabulary)
+    as_of = _AS_OF.set(now or datetime.now(UTC))
     try:
-        for index, raw in enumerate(raw_offers):
-            try:
-                offer: Offer = load(raw)
-            except ValidationError as error:
+        try:
+            envelope: dict[str, Any] = _ENVELOPE_SCHEMA.load(payload)  # type: ignore[arg-type]
+        except ValidationError as error:
+            paths = field_paths(error)
+            raise BadPayloadError(
+                "RevU's Get Progress answer did not have the expected shape (problem at: "
+                f"{', '.join(paths)}). Try again later; if it keeps happening, contact RevU "
+                "support and quote the reference.",
+                field_paths=paths,
+                reference=raw_support_id(payload),
+            ) from None
+
+        raw_offers: list[Any] = envelope["offers"]
+        offers: list[Offer] = []
+        skipped: list[SkippedOffer] = []
+        dropped: list[tuple[int, str]] = []
+        subset = tuple(only) if only is not None else None
+        for index, raw, offer, paths in _load_offers(raw_offers, subset):
+            prefix = f"offers.{index}"
+            if offer is None:
                 skipped.append(
                     SkippedOffer(
                         index=index,
-                        offer_id=raw_offer_id(raw),
-                        field_paths=field_paths(error, f"offers.{index}"),
+                        offer_id=raw_offer_id(raw, vocabulary),
+                        field_paths=tuple(
+                            f"{prefix}.{p}" if p != "payload" else prefix for p in paths
+                        ),
                     )
                 )
                 continue
             offers.append(offer)
-            if offer.image_url is None and _url_was_dropped(raw.get("image_url")):
-                dropped.append((offer.offer_id, "image_url"))
-            if offer.click_url is None and _url_was_dropped(raw.get("click_url")):
-                dropped.append((offer.offer_id, "click_url"))
+            dropped.extend((offer.offer_id, f) for f in _URL_FIELDS if f in paths)
     finally:
-        _AS_OF.reset(token)
+        _AS_OF.reset(as_of)
+        _VOCABULARY.reset(names)
 
     return ProgressPage(
         offers=tuple(offers),
@@ -937,7 +1118,13 @@ def parse_progress_page(
     )
 
 
+def _or(value: int | None, default: int) -> int:
+    return default if value is None else value
+
+
 __all__ = [
+    "DOCUMENTED_NAMES",
+    "DOCUMENTED_VOCABULARY",
     "MAX_CREDIT_WINDOW",
     "MAX_ID_LENGTH",
     "MAX_LONG_TEXT_LENGTH",
@@ -947,11 +1134,16 @@ __all__ = [
     "MAX_SHORT_TEXT_LENGTH",
     "MAX_STEPS_PER_OFFER",
     "MAX_URL_LENGTH",
+    "SUMMARY_FIELDS",
     "EnvelopeSchema",
     "OfferSchema",
     "StepSchema",
+    "Vocabulary",
+    "complete_offer",
     "field_paths",
     "is_safe_url",
+    "load_offer",
+    "offer_schema",
     "parse_credit_window",
     "parse_offer",
     "parse_progress_page",

@@ -15,11 +15,12 @@ import hashlib
 import json
 import types
 import typing
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .models import ProgressSummary, UserProgress
+from .models import Offer, OfferState, ProgressSummary, UserProgress
 
 #: Bump when the encoding changes in a way older readers cannot read.
 FORMAT_VERSION = 1
@@ -79,11 +80,24 @@ def fingerprint(progress: UserProgress) -> str:
             offer.credited_at,
             offer.total_reward,
             tuple((step.status.value, step.completed_at, step.credited_at) for step in offer.steps),
+            _unread_steps(offer),
         )
         for offer in progress.offers
     ]
     text = repr((parts, len(progress.skipped), progress.truncated))
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
+
+
+_OPEN_STATES = frozenset({OfferState.IN_PROGRESS, OfferState.PENDING, OfferState.UNKNOWN})
+
+
+def _unread_steps(offer: Offer) -> str:
+    """For an offer whose steps were not read yet (a snapshot reads only what lists need):
+    a fingerprint of its raw data while it can still move, so a step's change still shows."""
+    if offer.complete or offer.source is None or offer.state not in _OPEN_STATES:
+        return ""
+    raw = json.dumps(offer.source, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.blake2b(raw.encode(), digest_size=8).hexdigest()
 
 
 def _encode(value: object) -> object:
@@ -102,6 +116,9 @@ def _encode(value: object) -> object:
     if isinstance(value, tuple | list):
         return [_encode(item) for item in value]
     if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, dict):
+        # An offer's raw upstream object (``Offer.source``): decoded JSON already.
         return value
     raise TypeError(f"cannot store a {type(value).__name__} in a snapshot")
 
@@ -148,6 +165,10 @@ def _decode(kind: Any, value: object) -> Any:
         return tuple(_decode(arg, item) for arg, item in zip(args, value, strict=True))
     if dataclasses.is_dataclass(kind):
         return _decode_dataclass(kind, value)  # type: ignore[arg-type]
+    if origin in (Mapping, dict):
+        if not isinstance(value, dict):
+            raise TypeError("an object was expected")
+        return value
     if isinstance(kind, type) and issubclass(kind, enum.Enum):
         return kind(value)
     return _decode_scalar(kind, value)

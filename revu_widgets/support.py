@@ -38,7 +38,7 @@ from werkzeug.routing import PathConverter
 from . import listing, presentation, report
 from .claims import ClaimClock
 from .errors import ConfigurationError, NotSignedInError, RevUError
-from .extension import kit_state, member_progress
+from .extension import full_offers, full_progress, kit_state, member_progress
 from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
 
 if TYPE_CHECKING:
@@ -90,12 +90,14 @@ def lookup_progress(
     channel: str,
     actor: str | None,
     status: RewardStatus | None = None,
+    full: bool = True,
 ) -> UserProgress:
     """A member's whole history for support (through the snapshot store), audited.
 
     ``channel`` says where the lookup came from (``"page"``, ``"api"``, ``"cli"``) and ``actor``
     who asked (the staff member's id, when known). Upstream errors are audited with their code
-    and raised again, unchanged.
+    and raised again, unchanged. With ``full=False`` the offers are read only as far as the
+    counts, totals and order need (see :func:`~revu_widgets.extension.member_progress`).
     """
     try:
         progress = member_progress(user_id)
@@ -110,6 +112,8 @@ def lookup_progress(
         status=status,
         offers=len(progress.filtered(status)),
     )
+    if full:
+        progress = full_progress(progress)
     if status is None:
         return progress
     offers = progress.filtered(status)
@@ -198,11 +202,15 @@ def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> d
         "next_action": presentation.next_action(offer),
         "next_action_code": presentation.next_action_code(offer),
         "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
+        # The member's amounts only (never RevU's USD payout); null when RevU gave none.
         "reward": {
-            "possible": presentation.amount_number(offer.possible),
-            "earned": presentation.amount_number(offer.earned),
-            "pending": presentation.amount_number(offer.pending),
-            "lost": presentation.amount_number(offer.lost),
+            kind: presentation.amount_number(amount if offer.reward_known else None)
+            for kind, amount in (
+                ("possible", offer.possible),
+                ("earned", offer.earned),
+                ("pending", offer.pending),
+                ("lost", offer.lost),
+            )
         },
         "claim": report.clock_as_json(clock, offer),
         "triage": clock.reason.value,
@@ -264,17 +272,19 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         _require_support_access(widgets, user_id=user_id, actor=actor)
         slug, status = listing.status_arg()
         page = listing.page_arg()
-        progress = lookup_progress(user_id, channel="page", actor=actor)
+        progress = lookup_progress(user_id, channel="page", actor=actor, full=False)
 
         def page_url(tab: str, number: int) -> str:
             return listing.list_url("revu_widgets.support_user", tab, number, user_id=user_id)
 
-        offers, pagination = listing.paginate(
+        listed, pagination = listing.paginate(
             progress.filtered(status),
             page,
             SUPPORT_PAGE_SIZE,
             lambda number: page_url(slug, number),
         )
+        # Only the offers on this page are read in full.
+        offers = full_offers(listed)
         # Overdue credits are listed on every page, each linked to the page that shows it.
         overdue = [
             (

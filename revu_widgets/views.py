@@ -34,7 +34,7 @@ from .errors import (
     RateLimitedError,
     RevUError,
 )
-from .extension import kit_state, member_progress
+from .extension import full_offers, kit_state, member_progress
 from .models import Offer, ProgressPage, SkippedOffer, UserProgress
 from .support import register_support_views
 
@@ -91,17 +91,20 @@ def create_blueprint(
         user_id = widgets.current_user_id()
         slug, status = listing.status_arg()
         page = listing.page_arg()
+        # The snapshot reads every offer only as far as the counts, totals and order need;
+        # the offers on this page are read in full.
         progress = member_progress(user_id)
 
         def history_url(word: str, number: int) -> str:
             return listing.list_url("revu_widgets.history", word, number)
 
-        offers, pagination = listing.paginate(
+        listed, pagination = listing.paginate(
             progress.filtered(status),
             page,
             int(current_app.config["REVU_PAGE_SIZE"]),
             lambda number: history_url(slug, number),
         )
+        offers = full_offers(listed)
         _report_skipped(progress.skipped)
         return render_template(
             "revu_widgets/history.html",
@@ -150,12 +153,13 @@ def create_blueprint(
         progress = member_progress(user_id)
         page_size = int(current_app.config["REVU_PAGE_SIZE"])
         # Pages as the history's, so a long history is never one multi-megabyte answer.
-        offers, pagination = listing.paginate(
+        listed, pagination = listing.paginate(
             progress.filtered(status),
             page,
             page_size,
             lambda number: listing.list_url("revu_widgets.api_progress", slug, number),
         )
+        offers = full_offers(listed)
         _report_skipped(progress.skipped)
         return _conditional(
             {
@@ -217,7 +221,7 @@ def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
     if offer is None and skipped:
         # RevU sent the offer but it failed validation: an upstream fault, not a missing offer.
         raise BadPayloadError(
-            f"RevU sent offer {offer_id}, but its data could not be read.",
+            f"RevU answered for offer {offer_id}, but the offer's id could not be read.",
             reference=page.support_id,
         )
     if offer is None:
@@ -228,7 +232,7 @@ def _load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
             ),
             reference=page.support_id,
         )
-    return offer, page.support_id
+    return full_offers((offer,))[0], page.support_id
 
 
 def _offer_json(widgets: RevUWidgets, user_id: str, offer: Offer) -> dict[str, Any]:

@@ -43,12 +43,13 @@ def test_progress_prints_a_row_per_offer_with_totals(
     assert set(rows) == {"51001", "51003", "51004"}
     assert "In progress" in rows["51001"]
     assert "2/3" in rows["51001"]
-    assert "650/4,200" in rows["51001"]
+    # reward_status decides: nothing of an offer in progress counts as earned yet.
+    assert "0/4,200" in rows["51001"]
     assert "2026-01-04 10:00" in rows["51001"]
     assert "OVERDUE" in rows["51003"]
     assert "OVERDUE" not in rows["51001"]
     assert "Reversed" in rows["51004"]
-    assert "Earned 650, pending 2,500, reversed or expired 5,000 coins." in result.output
+    assert "Earned 0, pending 2,500, reversed or expired 5,000 coins." in result.output
     assert "RevU support reference: " in result.output
     assert "RevU support reference: -" not in result.output
 
@@ -72,7 +73,7 @@ def test_json_output_is_the_support_api_shape(runner: FlaskCliRunner, fake_revu:
     assert body["user_id"] == "alex-42"
     assert body["counts"]["total"] == 3
     assert body["counts"]["overdue"] == 1
-    assert body["totals"] == {"earned": 650, "pending": 2500, "reversed": 5000, "remaining": 3550}
+    assert body["totals"] == {"earned": 0, "pending": 2500, "reversed": 5000, "remaining": 4200}
     assert {offer["offer_id"] for offer in body["offers"]} == {51001, 51003, 51004}
 
 

@@ -539,11 +539,11 @@ def test_all_progress_reports_skipped_offers_at_history_positions(
     client: RevUClient, upstream: responses.RequestsMock
 ) -> None:
     upstream.get(URL, json=body(raw_offer(1), raw_offer(2), total=4))
-    upstream.get(URL, json=body(raw_offer(3), {"offer_id": 4, "name": ""}, total=4))
+    upstream.get(URL, json=body(raw_offer(3), {"offer_id": "four", "name": "x"}, total=4))
     progress = client.get_all_progress("u-42", page_size=2)
     [skipped] = progress.skipped
-    assert (skipped.index, skipped.offer_id) == (3, "4")
-    assert skipped.field_paths == ("offers.3.name",)
+    assert (skipped.index, skipped.offer_id) == (3, "four")
+    assert skipped.field_paths == ("offers.3.offer_id",)
 
 
 def test_all_progress_fails_when_a_later_page_fails(
@@ -572,13 +572,13 @@ def test_get_offer_returns_none_when_absent(
     assert client.get_offer("u-42", 2) is None
 
 
-def test_get_offer_reports_an_unreadable_offer(
+def test_get_offer_returns_the_offer_without_its_unreadable_fields(
     client: RevUClient, upstream: responses.RequestsMock
 ) -> None:
     upstream.get(URL, json=body({"offer_id": 9, "name": "x", "total_user_reward": "??"}))
-    with pytest.raises(BadPayloadError) as caught:
-        client.get_offer("u-42", 9)
-    assert caught.value.field_paths == ("offers.0.total_user_reward",)
+    found = client.get_offer("u-42", 9)
+    assert found is not None
+    assert (found.total_reward, found.degraded) == (None, ("total_user_reward",))
 
 
 # -- sessions ---------------------------------------------------------------------------------

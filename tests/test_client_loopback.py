@@ -117,9 +117,10 @@ def test_set_offers_with_hostile_data_is_contained(client: RevUClient, fake_revu
         ],
     )
     page = client.get_progress("odd-1")
-    assert [o.offer_id for o in page.offers] == [1]
+    assert [o.offer_id for o in page.offers] == [1, 2]
     assert page.dropped_urls == ((1, "click_url"),)
-    assert [(s.index, s.offer_id) for s in page.skipped] == [(1, "2"), (2, None)]
+    assert page.offers[1].degraded == ("events",)
+    assert [(s.index, s.offer_id) for s in page.skipped] == [(2, None)]
 
 
 def test_injected_503_is_retried_then_succeeds(client: RevUClient, fake_revu: FakeRevU) -> None:
@@ -254,14 +255,15 @@ def test_wrong_envelope_is_a_bad_payload_with_paths(
     assert caught.value.field_paths == paths
 
 
-def test_one_corrupt_offer_is_skipped(client: RevUClient, fake_revu: FakeRevU) -> None:
+def test_one_corrupt_offer_is_kept_without_its_bad_fields(
+    client: RevUClient, fake_revu: FakeRevU
+) -> None:
     clean = client.get_progress(USER)
     fake_revu.add_fault("bad_offer", index=1)
     page = client.get_progress(USER)
-    [skipped] = page.skipped
-    assert skipped.index == 1
-    assert skipped.offer_id == str(clean.offers[1].offer_id)
-    assert len(page.offers) == len(clean.offers) - 1
+    assert not page.skipped
+    assert [o.offer_id for o in page.offers] == [o.offer_id for o in clean.offers]
+    assert page.offers[1].degraded == ("events", "started_at", "total_user_reward")
 
 
 def test_banned_user(client: RevUClient) -> None:

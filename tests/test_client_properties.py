@@ -175,14 +175,13 @@ def test_valid_offers_keep_ids_rewards_and_step_counts(raw_offers: list[dict[str
 corruptions = st.sampled_from(
     [
         ("total_user_reward", "a lot"),
-        ("name", "   "),
         ("events", "see website"),
         ("started_at", "the other day"),
         ("reward_status", [1]),
         ("in_progress", "perhaps"),
-        (None, None),
     ]
 )
+unusable = st.sampled_from([("offer_id", "x"), ("offer_id", -3), (None, None)])
 
 
 @fast
@@ -193,6 +192,25 @@ def test_corrupting_one_offer_affects_only_that_offer(
     clean = parse_progress_page(envelope(raw_offers), now=NOW)
     k = data.draw(st.integers(min_value=0, max_value=len(raw_offers) - 1))
     field, value = data.draw(corruptions)
+    corrupted: list[Any] = list(raw_offers)
+    corrupted[k] = {**raw_offers[k], field: value}
+    page = parse_progress_page(envelope(corrupted), now=NOW)
+    # A bad field is left out of its own offer; every other offer is untouched.
+    assert not page.skipped
+    assert field in page.offers[k].degraded
+    assert set(page.offers[k].degraded) - {field} == set(clean.offers[k].degraded)
+    assert page.offers[k].offer_id == clean.offers[k].offer_id
+    assert page.offers[:k] + page.offers[k + 1 :] == clean.offers[:k] + clean.offers[k + 1 :]
+
+
+@fast
+@given(valid_pages().filter(bool), st.data())
+def test_an_offer_without_usable_id_is_the_only_one_skipped(
+    raw_offers: list[dict[str, Any]], data: st.DataObject
+) -> None:
+    clean = parse_progress_page(envelope(raw_offers), now=NOW)
+    k = data.draw(st.integers(min_value=0, max_value=len(raw_offers) - 1))
+    field, value = data.draw(unusable)
     corrupted: list[Any] = list(raw_offers)
     corrupted[k] = {**raw_offers[k], field: value} if field else "not an offer"
     page = parse_progress_page(envelope(corrupted), now=NOW)

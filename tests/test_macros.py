@@ -39,14 +39,16 @@ def make_offer(state: OfferState, **overrides: Any) -> Offer:
         OfferState.CREDITED: StepStatus.CREDITED,
         OfferState.REVERSED: StepStatus.REVERSED,
         OfferState.EXPIRED: StepStatus.EXPIRED,
+        OfferState.REVERSED_OR_EXPIRED: StepStatus.NOT_STARTED,
         OfferState.UNKNOWN: StepStatus.UNKNOWN,
     }[state]
-    status = RewardStatus.REVERSED if state is OfferState.EXPIRED else RewardStatus(state.value)
+    closed = state in (OfferState.EXPIRED, OfferState.REVERSED_OR_EXPIRED)
+    status = RewardStatus.REVERSED if closed else RewardStatus(state.value)
     fields: dict[str, Any] = {
         "offer_id": 7,
         "name": "Dragon Realms",
         "status": status,
-        "user_completed": state is not OfferState.IN_PROGRESS,
+        "user_completed": state is not OfferState.IN_PROGRESS and not closed,
         "click_url": "https://publishers.revenueuniverse.com/click/7",
         "image_url": "https://cdn.example/7.png",
         "started_at": T0,
@@ -347,7 +349,8 @@ def test_offer_card_heading_level_is_configurable(app: Flask) -> None:
 def test_offer_card_shows_lost_reward_for_reversed(app: Flask) -> None:
     html = render(app, "{{ offer_card(offer) }}", offer=make_offer(OfferState.REVERSED))
     assert find(html, "span", class_="revu revu-reward revu-reward--lost")
-    assert "4,100 coins" in html
+    # reward_status 3 puts the offer's whole reward in the lost column.
+    assert "4,200 coins" in html
 
 
 # --- offer_list -----------------------------------------------------------------------------
@@ -395,10 +398,11 @@ def test_progress_summary_totals_and_counts(app: Flask) -> None:
     summary = ProgressSummary.from_offers(offers)
     html = render(app, "{{ progress_summary(summary) }}", summary=summary)
     amounts = [e.text for e in find(html, "dd", class_="revu-summary__amount")]
-    assert amounts == ["4,700 coins", "4,100 coins", "8,200 coins"]
+    # Each offer's reward counts where its reward_status puts it, whatever its steps say.
+    assert amounts == ["4,200 coins", "4,200 coins", "12,600 coins"]
     assert "1 offer credited" in html
     assert "1 offer pending" in html
-    assert "2 offers reversed or expired" in html
+    assert "3 offers reversed or expired" in html
     assert find(html, "section", class_="revu revu-summary")
 
 

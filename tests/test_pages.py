@@ -269,17 +269,34 @@ def test_banned_user_gets_a_clear_403(host: Flask) -> None:
     assert client.get("/rewards/api/progress").get_json()["error"]["code"] == "banned"
 
 
-def test_one_bad_offer_is_skipped_with_a_notice(member: FlaskClient, fake_revu: FakeRevU) -> None:
+def test_offer_without_usable_id_is_skipped_with_a_notice(
+    member: FlaskClient, fake_revu: FakeRevU
+) -> None:
     good = fake_revu.offers_for("alex-1")
-    broken = dict(good[2], reward_status="lots", offer_id=77777)
+    broken = dict(good[2], offer_id="77777-x")
     fake_revu.set_offers("alex-1", [*good[:2], broken, *good[3:]])
     response = member.get("/rewards/")
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert set(offers_on_page(html)) == {int(o["offer_id"]) for o in good} - {good[2]["offer_id"]}
-    assert "77777" in html
+    assert "77777-x" in html
     skipped = member.get("/rewards/api/progress").get_json()["skipped"]
-    assert skipped == [{"offer_id": "77777", "fields": ["offers.2.reward_status"]}]
+    assert skipped == [{"offer_id": "77777-x", "fields": ["offers.2.offer_id"]}]
+
+
+def test_offer_with_unreadable_fields_is_shown_and_nothing_is_said_lost(
+    member: FlaskClient, fake_revu: FakeRevU
+) -> None:
+    good = fake_revu.offers_for("alex-1")
+    odd = dict(good[2], total_user_reward="lots", image_url="javascript:alert(1)")
+    del odd["name"]
+    fake_revu.set_offers("alex-1", [*good[:2], odd, *good[3:]])
+    html = member.get("/rewards/").get_data(as_text=True)
+    assert set(offers_on_page(html)) == {int(o["offer_id"]) for o in good}
+    assert f"Offer {good[2]['offer_id']}" in html
+    assert "could not be shown" not in html
+    assert "javascript:" not in html
+    assert member.get("/rewards/api/progress").get_json()["skipped"] == []
 
 
 def test_blueprint_registered_by_hand_under_another_prefix(make_host: HostFactory) -> None:

@@ -108,6 +108,8 @@ def make_offer(state: OfferState, **overrides: object) -> Offer:
                 Step("Reach level 30", StepStatus.EXPIRED, "expired", "2", Decimal(4000)),
             ),
         )
+    elif state is OfferState.REVERSED_OR_EXPIRED:
+        base.update(status=RewardStatus.REVERSED)
     else:
         base.update(status=RewardStatus.UNKNOWN)
     base.update(overrides)
@@ -310,9 +312,13 @@ def test_offer_as_json_shape(en: None) -> None:
     assert data["steps_total"] == 3
     assert data["progress_text"] == "2 of 3 steps"
     assert (data["progress_value"], data["progress_max"]) == (2, 3)
-    assert data["rewards"]["earned"] == {"amount": 50, "text": "50 coins"}
-    assert data["rewards"]["pending"] == {"amount": 1300, "text": "1,300 coins"}
+    # reward_status (in progress) decides the totals: the credited first step is told on the
+    # timeline, the offer's reward is still to be earned.
+    assert data["rewards"]["earned"] == {"amount": 0, "text": "0 coins"}
+    assert data["rewards"]["pending"] == {"amount": 0, "text": "0 coins"}
+    assert data["rewards"]["remaining"] == {"amount": 4200, "text": "4,200 coins"}
     assert data["rewards"]["possible"]["amount"] == 4200
+    assert data["steps"][0]["reward"] == {"amount": 50, "text": "50 coins"}
     assert data["can_continue"] is True
     assert data["is_overdue"] is False
     assert data["expected_credit_at"] is None
@@ -344,9 +350,12 @@ def test_offer_as_json_overdue_pending(en: None) -> None:
 def test_summary_as_json_counts_and_amounts(en: None) -> None:
     offers = [make_offer(state) for state in OfferState]
     data = presentation.summary_as_json(ProgressSummary.from_offers(offers))
-    assert data["counts"]["total"] == 6
+    assert data["counts"]["total"] == 7
     assert data["counts"]["reversed"] == 1
-    assert data["earned"] == {"amount": 4450, "text": "4,450 coins"}
+    assert data["counts"]["reversed_or_expired"] == 1
+    # Only the credited offer's reward is earned; the steps credited on others are not.
+    assert data["earned"] == {"amount": 4200, "text": "4,200 coins"}
+    assert data["lost"] == {"amount": 12600, "text": "12,600 coins"}
 
 
 def test_claim_details_has_everything_support_needs(en: None) -> None:

@@ -101,15 +101,31 @@ def test_terms_and_reward_aliases_are_accepted() -> None:
     assert result.terms == "Be nice"
 
 
-def test_step_id_and_reward_aliases_are_accepted() -> None:
-    step = parse_offer(offer(events=[{"id": "e-9", "name": "Go", "payout": 0.3}])).steps[0]
+def test_step_id_alias_is_accepted_and_payout_is_never_the_members_reward() -> None:
+    raw = offer(total_user_reward=None, events=[{"id": "e-9", "name": "Go", "payout": 0.3}])
+    step = parse_offer(raw).steps[0]
     assert step.step_id == "e-9"
-    assert step.reward == Decimal("0.3")
+    assert step.payout == Decimal("0.3")
+    assert step.reward is None
 
 
-def test_step_user_reward_wins_over_payout() -> None:
+def test_step_user_reward_is_the_members_and_payout_is_kept_apart() -> None:
     raw = offer(events=[{"event_id": 1, "name": "Go", "payout": 0.05, "user_reward": 50}])
-    assert parse_offer(raw).steps[0].reward == Decimal(50)
+    step = parse_offer(raw).steps[0]
+    assert (step.reward, step.payout, step.reward_is_share) == (Decimal(50), Decimal("0.05"), False)
+
+
+def test_payout_only_steps_share_the_offers_reward_in_proportion() -> None:
+    events = [
+        {"event_id": 1, "name": "Install", "payout": 0.05},
+        {"event_id": 2, "name": "Level 10", "payout": 0.60},
+        {"event_id": 3, "name": "Level 25", "payout": 0.35},
+    ]
+    result = parse_offer(offer(total_user_reward=1000, payout=1.0, events=events))
+    assert [s.reward for s in result.steps] == [Decimal(50), Decimal(600), Decimal(350)]
+    assert all(s.reward_is_share for s in result.steps)
+    assert result.payout == Decimal("1.0")
+    assert result.total_reward == Decimal(1000)
 
 
 def test_unknown_fields_are_ignored() -> None:
@@ -327,29 +343,49 @@ def test_blank_or_missing_urls_are_not_reported_as_dropped() -> None:
     assert result.offers[0].image_url is None
 
 
-def test_bad_offer_is_skipped_and_the_rest_kept() -> None:
+def test_bad_field_is_left_out_and_the_offer_kept() -> None:
     bad = offer(offer_id=66, total_user_reward="lots")
     result = parse_progress_page(page(offer(offer_id=1), bad, offer(offer_id=3)), now=NOW)
-    assert [o.offer_id for o in result.offers] == [1, 3]
-    assert len(result.skipped) == 1
+    assert [o.offer_id for o in result.offers] == [1, 66, 3]
+    assert not result.skipped
+    kept = result.offers[1]
+    assert kept.total_reward is None
+    assert kept.degraded == ("total_user_reward",)
+    assert kept.name == "Dragon Realms: reach level 25"
+
+
+def test_offer_without_usable_id_is_skipped_and_the_rest_kept() -> None:
+    bad = offer(offer_id="sixty-six")
+    result = parse_progress_page(page(offer(offer_id=1), bad), now=NOW)
+    assert [o.offer_id for o in result.offers] == [1]
     skipped = result.skipped[0]
-    assert (skipped.index, skipped.offer_id) == (1, "66")
-    assert skipped.field_paths == ("offers.1.total_user_reward",)
+    assert (skipped.index, skipped.offer_id) == (1, "sixty-six")
+    assert skipped.field_paths == ("offers.1.offer_id",)
 
 
-def test_skipped_offer_paths_point_into_steps_and_never_hold_values() -> None:
+def test_bad_step_field_is_left_out_and_paths_never_hold_values() -> None:
     secret = "s3cr3t-value-in-upstream-data"
     bad = offer(events=[{"name": "ok"}, {"name": "bad", "completed_at": secret}])
     result = parse_progress_page(page(bad), now=NOW)
-    assert result.skipped[0].field_paths == ("offers.0.events.1.completed_at",)
-    assert secret not in repr(result.skipped)
+    kept = result.offers[0]
+    assert kept.degraded == ("events.1.completed_at",)
+    assert [s.name for s in kept.steps] == ["ok", "bad"]
+    assert kept.steps[1].completed_at is None
+    assert secret not in repr(result)
 
 
-def test_offer_without_name_or_id_is_skipped_without_an_id() -> None:
+def test_offer_without_name_shows_a_label_with_its_id() -> None:
+    result = parse_progress_page(page(offer(name="   "), offer(offer_id=7, name=None)), now=NOW)
+    assert [o.name for o in result.offers] == ["Offer 51001", "Offer 7"]
+    assert not any(o.name_given for o in result.offers)
+    assert not result.skipped
+
+
+def test_offer_without_id_is_skipped_without_an_id() -> None:
     result = parse_progress_page(page(offer(offer_id=None, name="   ")), now=NOW)
     skipped = result.skipped[0]
     assert skipped.offer_id is None
-    assert skipped.field_paths == ("offers.0.name", "offers.0.offer_id")
+    assert skipped.field_paths == ("offers.0.offer_id",)
 
 
 @pytest.mark.parametrize("item", ["a string", 42, None, [1, 2], True])
@@ -359,13 +395,16 @@ def test_non_object_offer_is_skipped(item: object) -> None:
     assert len(result.offers) == 1
 
 
+@pytest.mark.parametrize("value", [-1, True, "abc", 2**64, 1.5])
+def test_unusable_offer_id_skips_the_offer(value: object) -> None:
+    result = parse_progress_page(page(offer(offer_id=value)), now=NOW)
+    assert not result.offers
+    assert result.skipped[0].field_paths == ("offers.0.offer_id",)
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
-        ("offer_id", -1),
-        ("offer_id", True),
-        ("offer_id", "abc"),
-        ("offer_id", 2**64),
         ("total_user_reward", -5),
         ("total_user_reward", "NaN"),
         ("total_user_reward", 1e300),
@@ -377,18 +416,20 @@ def test_non_object_offer_is_skipped(item: object) -> None:
         ("started_at", "not a date"),
     ],
 )
-def test_wrong_typed_field_skips_the_offer(field: str, value: object) -> None:
+def test_wrong_typed_field_is_left_out_of_the_offer(field: str, value: object) -> None:
     raw = offer()
     raw[field] = value
     result = parse_progress_page(page(raw), now=NOW)
-    assert not result.offers
-    assert result.skipped[0].field_paths == (f"offers.0.{field}",)
+    assert not result.skipped
+    assert result.offers[0].degraded == (field,)
 
 
-def test_too_many_steps_skips_the_offer() -> None:
+def test_too_many_steps_leaves_the_steps_out() -> None:
     steps = [{"name": f"s{i}"} for i in range(MAX_STEPS_PER_OFFER + 1)]
     result = parse_progress_page(page(offer(events=steps)), now=NOW)
-    assert result.skipped[0].field_paths == ("offers.0.events",)
+    assert not result.skipped
+    assert result.offers[0].steps == ()
+    assert result.offers[0].degraded == ("events",)
 
 
 def test_null_events_mean_no_steps() -> None:

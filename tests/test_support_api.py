@@ -140,10 +140,12 @@ def test_api_counts_and_totals_match_the_members_offers(
         "credited": 1,
         "reversed": 1,
         "expired": 0,
+        "reversed_or_expired": 0,
         "unknown": 0,
         "overdue": 1,
     }
-    assert body["totals"] == {"earned": 950, "pending": 2500, "reversed": 5000, "remaining": 3550}
+    # Each offer's reward counts where its reward_status puts it.
+    assert body["totals"] == {"earned": 300, "pending": 2500, "reversed": 5000, "remaining": 4200}
     assert body["currency"] == "coins"
     assert body["support_id"]
     assert body["truncated"] is False
@@ -161,7 +163,7 @@ def test_api_describes_each_offer_in_plain_words(client: FlaskClient, fake_revu:
     assert (in_progress["steps_done"], in_progress["steps_total"]) == (2, 3)
     assert "Level 25" in in_progress["next_action"]
     assert in_progress["next_action_code"] == "continue"
-    assert in_progress["reward"] == {"possible": 4200, "earned": 650, "pending": 0, "lost": 0}
+    assert in_progress["reward"] == {"possible": 4200, "earned": 0, "pending": 0, "lost": 0}
 
     overdue = offers[51003]
     assert overdue["status_text"] == "Pending credit"

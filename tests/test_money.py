@@ -1,0 +1,145 @@
+"""Whose money is it: RevU's ``payout`` is the publisher's USD revenue, never a member's reward.
+
+Every test here goes over real HTTP to the fake RevU. The answers carry only what RevU documents
+for money: the offer's ``total_user_reward`` (the member's, in the publisher's currency) and a
+``payout`` on the offer and on each event (the publisher's revenue in US dollars).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from .conftest import HostFactory, header_user
+
+TOKEN = "support-token-for-tests-0123456789"
+USER = "payout-only-1"
+NOW = datetime.now(UTC)
+
+# Distinctive USD figures: none of them may appear anywhere a member (or the support chatbot,
+# or the CLI) reads.
+USD_FIGURES = ("0.37", "0.63", "1.11", "2.22", "3.33", "9.87", "6.54")
+
+
+def iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+def payout_only_offers() -> list[dict[str, Any]]:
+    """Offers whose events carry only ``payout``; one offer has no member reward at all."""
+    return [
+        {
+            "offer_id": 61001,
+            "name": "Dragon Realms",
+            "reward_status": 1,
+            "total_user_reward": 1000,
+            "payout": 1.00,
+            "click_url": "https://publishers.example.com/click/61001",
+            "updated_at": iso(NOW - timedelta(days=1)),
+            "events": [
+                {"event_id": 1, "name": "Install", "payout": 0.37, "status": "credited"},
+                {"event_id": 2, "name": "Level 10", "payout": 0.63, "status": ""},
+            ],
+        },
+        {
+            "offer_id": 61002,
+            "name": "Survey",
+            "reward_status": 2,
+            "total_user_reward": 300,
+            "payout": 9.87,
+            "updated_at": iso(NOW - timedelta(days=2)),
+            "events": [{"event_id": 1, "name": "Answer", "payout": 1.11}],
+        },
+        {
+            "offer_id": 61003,
+            "name": "Streaming trial",
+            "reward_status": 4,
+            "payout": 6.54,
+            "reporting": "up to 30 days",
+            "updated_at": iso(NOW - timedelta(days=3)),
+            "events": [
+                {"event_id": 1, "name": "Start", "payout": 2.22, "status": "pending"},
+                {"event_id": 2, "name": "Keep", "payout": 3.33, "status": ""},
+            ],
+        },
+    ]
+
+
+@pytest.fixture
+def app(make_host: HostFactory, fake_revu: Any) -> Flask:
+    fake_revu.set_offers(USER, payout_only_offers())
+    return make_host(signed_in=header_user, is_staff=lambda: False, REVU_SUPPORT_TOKEN=TOKEN)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+def member_get(client: FlaskClient, path: str) -> str:
+    response = client.get(path, headers={"X-Test-User": USER})
+    assert response.status_code == 200, (path, response.status_code)
+    return response.get_data(as_text=True)
+
+
+def assert_no_usd(text: str, where: str) -> None:
+    for figure in USD_FIGURES:
+        assert not re.search(rf"(?<![\d.]){re.escape(figure)}(?!\d)", text), (figure, where)
+    assert "USD" not in text, where
+    assert "$" not in text.replace("$ref", ""), where
+
+
+def test_no_member_facing_page_or_json_shows_a_usd_figure(client: FlaskClient) -> None:
+    paths = ["/rewards/", "/rewards/api/progress"]
+    paths += [f"/rewards/?status={s}" for s in ("in_progress", "pending", "credited", "reversed")]
+    for offer in payout_only_offers():
+        paths += [
+            f"/rewards/offers/{offer['offer_id']}",
+            f"/rewards/api/offers/{offer['offer_id']}",
+        ]
+    for path in paths:
+        assert_no_usd(member_get(client, path), path)
+    support = client.get(
+        f"/rewards/support/api/users/{USER}", headers={"Authorization": f"Bearer {TOKEN}"}
+    )
+    assert support.status_code == 200
+    assert_no_usd(support.get_data(as_text=True), "support chatbot API")
+
+
+def test_the_cli_shows_no_usd_figure(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    for args in (["revu", "progress", USER], ["revu", "progress", USER, "--json"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 0, result.output
+        assert_no_usd(result.output, " ".join(args))
+
+
+def test_payout_only_steps_get_their_share_of_the_members_reward(client: FlaskClient) -> None:
+    offer = json.loads(member_get(client, "/rewards/api/offers/61001"))["offer"]
+    # 1,000 coins split 0.37 : 0.63.
+    assert [s["reward"]["amount"] for s in offer["steps"]] == [370, 630]
+    assert offer["rewards"]["possible"]["amount"] == 1000
+
+
+def test_steps_without_a_member_reward_show_no_amount_never_zero(client: FlaskClient) -> None:
+    offer = json.loads(member_get(client, "/rewards/api/offers/61003"))["offer"]
+    assert [s["reward"] for s in offer["steps"]] == [{"amount": None, "text": ""}] * 2
+    assert offer["rewards"]["possible"] == {"amount": None, "text": ""}
+    html = member_get(client, "/rewards/offers/61003")
+    assert "0 coins" not in html
+
+
+def test_totals_count_only_the_members_currency(client: FlaskClient) -> None:
+    body = json.loads(member_get(client, "/rewards/api/progress"))
+    summary = body["summary"]
+    # The credited survey's 300 coins are earned; the offer in progress has 1,000 to go; the
+    # pending trial has no member reward, so it adds nothing (and no USD).
+    assert summary["earned"]["amount"] == 300
+    assert summary["remaining"]["amount"] == 1000
+    assert summary["pending"]["amount"] == 0
