@@ -21,7 +21,7 @@ from revu_widgets.claims import Claim
 from .accounts import current_user
 from .claims_desk import ClaimsDesk, ledger_amount
 from .shared import SharedProgress, instance_secret
-from .views import bp, claims_desk, install_site
+from .views import bp, claims_desk, install_site, staff_sign_in_allowed
 
 #: The kit, set up once and bound to each app by :func:`create_app` (Flask extension pattern).
 revu = RevUWidgets()
@@ -38,7 +38,7 @@ def current_revu_user() -> str | None:
 def may_use_support_desk() -> bool:
     """Only staff may look up other members' offers."""
     user = current_user()
-    return user is not None and user.is_staff
+    return user is not None and user.is_staff and staff_sign_in_allowed()
 
 
 @revu.claim_handler

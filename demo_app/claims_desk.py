@@ -15,7 +15,7 @@ from decimal import Decimal
 from flask import g
 
 from revu_widgets.claims import Claim
-from revu_widgets.extension import member_progress
+from revu_widgets.extension import full_progress, member_progress
 from revu_widgets.models import Offer
 
 
@@ -54,12 +54,13 @@ class ClaimsDesk:
 
 
 def lost_postback(offers: tuple[Offer, ...]) -> int | None:
-    """The offer whose postback "got lost" in the demo: the member's latest credited offer."""
-    credited = [o for o in offers if o.earned and o.last_activity_at is not None]
-    if not credited:
-        return None
-    latest = max(credited, key=lambda o: (o.last_activity_at, o.offer_id))
-    return latest.offer_id
+    """The offer whose postback "got lost" in the demo: the one RevU credited something for last."""
+    latest = {
+        o.offer_id: max(s.credited_at for s in o.steps if s.credited_at is not None)
+        for o in offers
+        if o.credited_amount and any(s.credited_at is not None for s in o.steps)
+    }
+    return max(latest, key=lambda offer_id: (latest[offer_id], offer_id)) if latest else None
 
 
 def ledger_amount(user_id: str, offer_id: int) -> Decimal:
@@ -71,9 +72,9 @@ def ledger_amount(user_id: str, offer_id: int) -> Decimal:
     # One page asks about many offers: read the member's history once per request.
     books: dict[str, dict[int, Decimal]] = g.setdefault("pointpanda_ledger", {})
     if user_id not in books:
-        offers = member_progress(user_id).offers
+        offers = full_progress(member_progress(user_id)).offers
         lost = lost_postback(offers)
-        books[user_id] = {o.offer_id: o.earned for o in offers if o.offer_id != lost}
+        books[user_id] = {o.offer_id: o.credited_amount for o in offers if o.offer_id != lost}
     return books[user_id].get(offer_id, Decimal(0))
 
 

@@ -30,6 +30,7 @@ from revu_widgets.errors import InvalidRequestError, OfferNotFoundError, RevUErr
 from .accounts import (
     CSRF_FIELD,
     DEMO_USERS,
+    DemoUser,
     csrf_token,
     current_user,
     find_user,
@@ -88,7 +89,25 @@ def _fake() -> FakeRevU | None:
 
 
 def _upstream() -> Upstream:
-    return Upstream(is_fake=_fake() is not None, url=str(current_app.config["REVU_BASE_URL"]))
+    if _fake() is not None:
+        # The fake's loopback address is nobody's business: its control endpoints live there.
+        return Upstream(is_fake=True, url="")
+    return Upstream(is_fake=False, url=str(current_app.config["REVU_BASE_URL"]))
+
+
+def staff_sign_in_allowed() -> bool:
+    """Staff accounts exist only on the built-in fake.
+
+    With a real key, a free "be staff" button would let anyone look up real members' offers.
+    """
+    return _fake() is not None
+
+
+def _people() -> tuple[DemoUser, ...]:
+    """The people a visitor may pick on this site."""
+    if staff_sign_in_allowed():
+        return DEMO_USERS
+    return tuple(user for user in DEMO_USERS if not user.is_staff)
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -117,7 +136,7 @@ def install_site(app: Flask, revu: RevUWidgets) -> None:
     def demo_context() -> dict[str, Any]:
         return {
             "demo_user": current_user(),
-            "demo_users": DEMO_USERS,
+            "demo_users": _people(),
             "demo_csrf_token": csrf_token,
             "demo_csrf_field": CSRF_FIELD,
             "demo_upstream": _upstream(),
@@ -138,8 +157,9 @@ def install_site(app: Flask, revu: RevUWidgets) -> None:
         response.headers.setdefault("Content-Security-Policy", _HOST_CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if request.endpoint == "demo.dashboard":
-            # A member's offers and earnings: never kept by a shared cache or the back button.
+        if request.endpoint != "static":
+            # Every page says who is signed in (the dashboard shows their offers and earnings,
+            # the home page a staff member's token): never kept by a shared cache.
             response.headers.setdefault("Cache-Control", "private, no-store")
         return response
 
@@ -158,6 +178,8 @@ def sign_in_page() -> str | BaseResponse:
         user = find_user(request.form.get("user_id"))
         if user is None:
             abort(400, description="Pick one of the people on the sign-in page.")
+        if user.is_staff and not staff_sign_in_allowed():
+            abort(403, description="Staff sign-in is only there on the built-in fake RevU.")
         sign_in(user)
         flash(f"Signed in as {user.name}.", "success")
         return redirect(_safe_next(request.form.get("next")) or url_for("demo.dashboard"))
@@ -208,7 +230,7 @@ def simulate_progress() -> BaseResponse:
     offer_id: int | None = None
     raw_offer = request.form.get("offer_id", "").strip()
     if raw_offer:
-        if not raw_offer.isdigit():
+        if not (raw_offer.isascii() and raw_offer.isdigit()):
             abort(400, description="That offer id is not a number.")
         offer_id = int(raw_offer)
     try:

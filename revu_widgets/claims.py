@@ -170,9 +170,9 @@ def claim_clock(
     state = offer.state
     shortfall = None
     opens: datetime | None
-    if ledger is not None and offer.earned > ledger:
+    if ledger is not None and offer.credited_amount > ledger:
         reason = ClaimReason.SITE_MISSING_CREDIT
-        shortfall = offer.earned - ledger
+        shortfall = offer.credited_amount - ledger
         opens = _credited_at(offer) or moment
     elif state is OfferState.CREDITED:
         return ClaimClock(ClaimPhase.NONE, ClaimReason.CREDITED, None, None, moment, ledger)

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import random
+import re
 import threading
 import time
 import weakref
@@ -77,6 +78,11 @@ MAX_BODY_BYTES: Final = 32 * 1024 * 1024
 MAX_RETRY_AFTER: Final = 2.0
 #: Longest accepted user id, in characters.
 MAX_USER_ID_LENGTH: Final = 255
+#: Largest offer id RevU takes (a signed 64-bit integer); ids start at 1.
+MAX_OFFER_ID: Final = 2**63 - 1
+#: The offer id in the kit's URL rules: only ids RevU can have route, so ``/offers/0`` or an id
+#: past 64 bits is a plain 404 without an upstream call.
+OFFER_ID_RULE: Final = f"<int(min=1, max={MAX_OFFER_ID}):offer_id>"
 #: Largest page RevU serves.
 MAX_PAGE_SIZE: Final = 500
 #: Threads used to fetch the remaining pages of long histories (shared by all walks).
@@ -97,6 +103,10 @@ _CHUNK_BYTES: Final = 64 * 1024
 _BAN_CODES: Final = frozenset({"USER_BANNED", "IP_BANNED"})
 _PATH: Final = "/api/v1/users/{user_id}/getprogress"
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
+# A "." or ".." segment between slashes (either kind), percent-encoded ones included.
+_DOT_SEGMENT: Final = re.compile(
+    r"(?:^|/|\\|%2f|%5c)(?:\.|%2e){1,2}(?:$|/|\\|%2f|%5c)", re.IGNORECASE
+)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -437,7 +447,7 @@ class RevUClient:
         params.append(("limit", str(limit_value)))
         params.append(("offset", str(offset_value)))
         if offer_id is not None:
-            params.append(("offer_id", str(_whole_number("offer_id", offer_id, 0, None))))
+            params.append(("offer_id", str(_whole_number("offer_id", offer_id, 1, MAX_OFFER_ID))))
         if reward_status is not None:
             params.append(("reward_status", str(_reward_status_code(reward_status))))
         if sid3 is not None:
@@ -651,7 +661,7 @@ class RevUClient:
         gives an empty body instead of an exception.
         """
         declared = response.headers.get("Content-Length", "")
-        if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        if declared.isascii() and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
             if quiet:
                 return b""
             raise _too_large()
@@ -963,7 +973,8 @@ def _retry_after(value: str | None) -> float | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if value.isascii() and value.isdigit():
         return float(min(int(value[:9]), 10**9))
     try:
         moment = parsedate_to_datetime(value)
@@ -1005,9 +1016,14 @@ def _encoded_user_id(user_id: object) -> str:
         raise InvalidRequestError(
             "The user id must be printable ASCII (RevU accepts ASCII user ids only)."
         )
-    if user_id in (".", ".."):
-        # Even encoded, dot segments may be collapsed by a proxy and change the path.
-        raise InvalidRequestError("The user id cannot be '.' or '..'.")
+    if not user_id.strip():
+        raise InvalidRequestError("The user id cannot be only spaces.")
+    if _DOT_SEGMENT.search(user_id):
+        # Even encoded, dot segments may be collapsed by a proxy and change the path: a hop
+        # that decodes %2F and normalises would read "x/../victim" as the member "victim".
+        raise InvalidRequestError(
+            "The user id cannot hold a '.' or '..' path segment (such as 'x/../y')."
+        )
     return quote(user_id, safe="")
 
 
@@ -1053,8 +1069,10 @@ __all__ = [
     "DEFAULT_DEADLINE",
     "DEFAULT_TIMEOUT",
     "MAX_BODY_BYTES",
+    "MAX_OFFER_ID",
     "MAX_PAGE_SIZE",
     "MAX_RETRY_AFTER",
     "MAX_USER_ID_LENGTH",
+    "OFFER_ID_RULE",
     "RevUClient",
 ]

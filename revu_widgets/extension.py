@@ -58,10 +58,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # seconds: a cheap check that never calls RevU. 0 leaves only the REVU_REFRESH_SECONDS poll.
     "REVU_LIVE_CHECK_SECONDS": 1.5,
     # The Content-Security-Policy of the kit's pages; ``{nonce}`` is replaced per request.
-    # Set to None when the host application sends its own policy.
+    # Only scripts carrying the page's nonce run (not any script the site serves), and offer
+    # images load over https only. Set to None when the host application sends its own policy.
     "REVU_CONTENT_SECURITY_POLICY": (
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
-        "img-src 'self' https: http:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; "
+        "img-src 'self' https:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'self'; form-action 'self'"
     ),
     # "Report a problem": the site's help desk (https URL or mailto:) when no claim_handler is set.
@@ -143,6 +144,8 @@ class RevUWidgets:
 
         for key, value in DEFAULT_CONFIG.items():
             app.config.setdefault(key, value)
+        app.config["REVU_USE_FAKE"] = _use_fake(app.config)
+        _check_support_token(app.config.get("REVU_SUPPORT_TOKEN"))
         _check_claim_config(app.config)
         fake, fake_server = _start_fake_if_asked(app)
         client = _client_from_config(app.config)
@@ -241,9 +244,15 @@ class RevUWidgets:
                 "revu-widgets needs to know who is signed in: decorate a function with "
                 "@revu.user_id_loader that returns the current user's id (or None)."
             )
-        user_id = self._user_id_loader()
-        if user_id is None or user_id == "":
+        user_id: object = self._user_id_loader()
+        # False too: ``user.is_authenticated and user.id`` is how many loaders say "nobody".
+        if user_id is None or user_id is False or user_id == "":
             raise NotSignedInError("Sign in to see your offers.")
+        if user_id is True:
+            raise ConfigurationError(
+                "The @revu.user_id_loader function returned True: return the signed-in "
+                "user's id (or None when nobody is signed in), not whether someone is."
+            )
         return str(user_id)
 
     def has_support_access(self) -> bool | None:
@@ -395,14 +404,73 @@ def _store_from_config(config: Any, client: RevUClient) -> SnapshotStore:
     )
 
 
+#: The words ``REVU_USE_FAKE`` accepts (any case), as an environment variable would carry them.
+_TRUE_WORDS = frozenset({"1", "true", "yes", "on"})
+_FALSE_WORDS = frozenset({"0", "false", "no", "off"})
+#: Shortest accepted ``REVU_SUPPORT_TOKEN``: 32 random characters cannot be guessed online.
+MIN_SUPPORT_TOKEN_LENGTH = 32
+
+
+def _use_fake(config: Any) -> bool:
+    """``REVU_USE_FAKE`` as a bool; anything but a boolean or a usual word is refused.
+
+    A plain truth test would read the string ``"false"`` from an environment variable as on,
+    and the fake would silently replace the real RevU.
+    """
+    value = config["REVU_USE_FAKE"]
+    if isinstance(value, bool):
+        use_fake = value
+    elif isinstance(value, int) and value in (0, 1):
+        use_fake = bool(value)
+    elif isinstance(value, str) and value.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+        use_fake = value.strip().lower() in _TRUE_WORDS
+    else:
+        raise ConfigurationError(
+            f"REVU_USE_FAKE must be True or False (or one of the words true/false, yes/no, "
+            f"on/off, 1/0), not {value!r}."
+        )
+    if use_fake:
+        key = config.get("REVU_API_KEY")
+        base_url = config.get("REVU_BASE_URL")
+        from .fake import FAKE_API_KEY
+
+        if (key and key != FAKE_API_KEY) or base_url != DEFAULT_CONFIG["REVU_BASE_URL"]:
+            raise ConfigurationError(
+                "REVU_USE_FAKE is on, so the built-in fake RevU would replace the configured "
+                "REVU_API_KEY and REVU_BASE_URL: turn REVU_USE_FAKE off to use the real RevU, "
+                "or remove REVU_API_KEY and REVU_BASE_URL to use the fake."
+            )
+    return use_fake
+
+
+def _check_support_token(token: object) -> None:
+    if token is None or token == "":
+        return
+    if not isinstance(token, str) or len(token.strip()) < MIN_SUPPORT_TOKEN_LENGTH:
+        raise ConfigurationError(
+            f"REVU_SUPPORT_TOKEN must be a string of at least {MIN_SUPPORT_TOKEN_LENGTH} "
+            "characters: generate one with "
+            'python -c "import secrets; print(secrets.token_urlsafe(32))", '
+            "or leave it unset to turn the support API off."
+        )
+
+
 def _start_fake_if_asked(app: Flask) -> tuple[FakeRevU | None, FakeServer | None]:
     """With ``REVU_USE_FAKE``, serve a fake RevU for this app on loopback and point it there."""
     if not app.config["REVU_USE_FAKE"]:
         return None, None
     from .fake import FAKE_API_KEY, FakeRevU, serve_in_thread
+    from .fake.app import IMAGES_PREFIX
 
     fake = FakeRevU(api_key=FAKE_API_KEY)
     server = serve_in_thread(fake)
     app.config["REVU_BASE_URL"] = server.url
     app.config["REVU_API_KEY"] = FAKE_API_KEY
+    policy_key = "REVU_CONTENT_SECURITY_POLICY"
+    if app.config[policy_key] == DEFAULT_CONFIG[policy_key]:
+        # The fake draws its offers' images itself, over plain http on loopback: let the
+        # default policy load exactly those (a host's own policy is left as it is).
+        app.config[policy_key] = DEFAULT_CONFIG[policy_key].replace(
+            "img-src 'self' https:", f"img-src 'self' https: {server.url}{IMAGES_PREFIX}"
+        )
     return fake, server

@@ -7,6 +7,7 @@ read, and how the tabs and page links are built.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -30,6 +31,7 @@ STATUS_FILTERS: dict[str, RewardStatus | None] = {
 STATUS_WORDS: tuple[str, ...] = tuple(STATUS_FILTERS)
 
 _DEFAULT_ARGS = {("status", "all"), ("page", 1)}
+_PAGE_NUMBER = re.compile(r"[0-9]{1,6}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +87,8 @@ def status_arg() -> tuple[str, RewardStatus | None]:
 def page_arg() -> int:
     """``?page=`` of the current request, from 1 (400 for anything else)."""
     raw = request.args.get("page", "1")
-    if not raw.isdigit() or len(raw) > 6 or int(raw) < 1:
+    # ASCII digits only: str.isdigit() also takes "²" or "①", which int() refuses.
+    if not _PAGE_NUMBER.fullmatch(raw) or int(raw) < 1:
         raise InvalidRequestError(
             presentation.gettext("The page number must be a whole number from 1.")
         )

@@ -302,6 +302,13 @@ class Offer:
         )
 
     @property
+    def credited_amount(self) -> Decimal:
+        """What RevU has credited the member for this offer so far: the whole reward once the
+        offer is credited, else what its credited steps gave (RevU credits step by step, so a
+        site's postback ledger holds those)."""
+        return max(self.earned, self.credited_steps_reward)
+
+    @property
     def reward_known(self) -> bool:
         """Whether the member's reward for this offer is known (else show no amount)."""
         return self.reward_total is not None

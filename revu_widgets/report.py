@@ -42,6 +42,7 @@ from .claims import (
     claim_clock,
     sniff_image,
 )
+from .client import OFFER_ID_RULE
 from .errors import ConfigurationError
 from .extension import kit_state
 from .models import Offer, OfferState
@@ -85,7 +86,9 @@ def offer_clock(widgets: RevUWidgets, user_id: str, offer: Offer) -> ClaimClock:
 
     The ledger is asked only about offers RevU credited something for: only those can lack it.
     """
-    site_credited = widgets.site_credited(user_id, offer.offer_id) if offer.earned else None
+    site_credited = (
+        widgets.site_credited(user_id, offer.offer_id) if offer.credited_amount else None
+    )
     return claim_clock(offer, claim_policy(), site_credited=site_credited)
 
 
@@ -578,7 +581,7 @@ def register_report_views(bp: Blueprint, widgets: RevUWidgets, load_offer: LoadO
         return _form_page(widgets, user_id, offer, support_id, clock)
 
     bp.add_url_rule(
-        "/offers/<int:offer_id>/report", "report_offer", report_offer, methods=["GET", "POST"]
+        f"/offers/{OFFER_ID_RULE}/report", "report_offer", report_offer, methods=["GET", "POST"]
     )
 
 

@@ -6,11 +6,15 @@ validates through the schemas) -> models -> template. The user id never comes fr
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import logging
 import math
+import os
 import secrets
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlencode
+from stat import S_ISREG
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 from flask import (
     Blueprint,
@@ -23,9 +27,11 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.security import safe_join
 
 from . import listing, presentation, report
+from .client import OFFER_ID_RULE
 from .errors import (
     BadPayloadError,
     ConfigurationError,
@@ -44,6 +50,8 @@ if TYPE_CHECKING:
     from .extension import RevUWidgets
 
 log = logging.getLogger("revu_widgets")
+
+R = TypeVar("R", bound="BaseResponse")
 
 
 def create_blueprint(
@@ -66,7 +74,18 @@ def create_blueprint(
 
     @bp.after_request
     def _secure(response: Response) -> Response:
+        if request.endpoint == "revu_widgets.static":
+            return _static_cache_headers(response, bp.static_folder)
         return _add_security_headers(response)
+
+    @bp.url_defaults
+    def _versioned_static(endpoint: str, values: dict[str, Any]) -> None:
+        # The kit's assets are linked with their content hash (``?v=``), so browsers may keep
+        # them for a year and still fetch a changed file at once.
+        if endpoint == "revu_widgets.static" and "v" not in values and bp.static_folder:
+            version = static_version(bp.static_folder, values.get("filename"))
+            if version is not None:
+                values["v"] = version
 
     @bp.context_processor
     def _page_context() -> dict[str, Any]:
@@ -83,8 +102,18 @@ def create_blueprint(
 
     @bp.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> BaseResponse:
-        # Werkzeug's own errors (a non-numeric offer id, a wrong method) in the kit's voice.
+        # Werkzeug's own errors raised inside the kit's views, in the kit's voice.
         return _error_response(exc)
+
+    @bp.before_app_request
+    def _api_routing_error() -> BaseResponse | None:
+        # A URL under the kit's JSON APIs that matches no route (``/api/nope``,
+        # ``/api/offers/abc``, ``POST /api/progress``) never reaches the blueprint, so its
+        # error handlers and headers do not apply: answer here, in JSON, not the host's HTML.
+        exc = request.routing_exception
+        if not isinstance(exc, NotFound | MethodNotAllowed) or not _under_kit_api(request.path):
+            return None
+        return _add_security_headers(_error_response(exc, as_json=True))
 
     @bp.get("/")
     def history() -> BaseResponse | str:
@@ -119,7 +148,7 @@ def create_blueprint(
             skipped=progress.skipped,
         )
 
-    @bp.get("/offers/<int:offer_id>")
+    @bp.get(f"/offers/{OFFER_ID_RULE}")
     def offer_detail(offer_id: int) -> str:
         user_id = widgets.current_user_id()
         # Read before the snapshot, so a postback landing meanwhile still shows as a change.
@@ -182,7 +211,7 @@ def create_blueprint(
             }
         )
 
-    @bp.get("/api/offers/<int:offer_id>")
+    @bp.get(f"/api/offers/{OFFER_ID_RULE}")
     def api_offer(offer_id: int) -> Response:
         user_id = widgets.current_user_id()
         offer, support_id = _load_offer(user_id, offer_id)
@@ -256,13 +285,18 @@ def _detail_url_pattern() -> str:
 
 def _report_skipped(skipped: tuple[SkippedOffer, ...]) -> None:
     for item in skipped:
+        # repr: the id and paths come from upstream, and a newline or an escape sequence in
+        # them must not forge or rewrite log lines.
         log.warning(
-            "RevU offer skipped: failed validation (request %s, offer %s, fields %s)",
+            "RevU offer skipped: failed validation (request %s, offer %r, fields %r)",
             g.get("revu_request_id"),
             item.offer_id,
             ", ".join(item.field_paths),
         )
 
+
+#: The ``code`` of JSON errors for plain HTTP errors (others are ``http_error``).
+_HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed"}
 
 #: Endpoints that answer in JSON, errors included.
 JSON_ENDPOINTS = frozenset(
@@ -279,19 +313,28 @@ def _wants_json() -> bool:
     return request.endpoint in JSON_ENDPOINTS
 
 
-def _error_response(exc: RevUError | HTTPException) -> BaseResponse:
+def _under_kit_api(path: str) -> bool:
+    """Whether ``path`` is under the kit's member or support JSON API, wherever it is mounted."""
+    member_api = url_for("revu_widgets.api_progress").removesuffix("progress")
+    support_api = url_for("revu_widgets.support_search") + "api/"
+    return path.startswith((member_api, support_api))
+
+
+def _error_response(exc: RevUError | HTTPException, *, as_json: bool | None = None) -> BaseResponse:
     if isinstance(exc, ConfigurationError):
         # The host's mistake, not the visitor's: fail loudly in the host's logs and error page.
         raise exc
-    if isinstance(exc, NotSignedInError) and not _wants_json():
+    if as_json is None:
+        as_json = _wants_json()
+    if isinstance(exc, NotSignedInError) and not as_json:
         login_url = current_app.config["REVU_LOGIN_URL"]
         if login_url:
-            return redirect(f"{login_url}?{urlencode({'next': request.full_path.rstrip('?')})}")
+            return redirect(_with_next(str(login_url), request.full_path.rstrip("?")))
     request_id = g.get("revu_request_id") or secrets.token_hex(6)
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         title, message = presentation.http_error_text(status)
-        code = "not_found" if status == 404 else "http_error"
+        code = _HTTP_ERROR_CODES.get(status, "http_error")
         reference = request_id
         retry_after = None
     else:
@@ -309,11 +352,11 @@ def _error_response(exc: RevUError | HTTPException) -> BaseResponse:
             status,
             exc.code,
             request.method,
-            request.path,
+            _loggable_path(),
             request_id,
             reference,
         )
-    if _wants_json():
+    if as_json:
         body: dict[str, Any] = {"error": {"code": code, "message": message, "reference": reference}}
         if retry_after is not None:
             body["error"]["retry_after"] = retry_after
@@ -333,11 +376,73 @@ def _error_response(exc: RevUError | HTTPException) -> BaseResponse:
         )
     if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
         response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
+    if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+        response.headers["Allow"] = ", ".join(exc.valid_methods)
     response.headers["X-Request-Id"] = request_id
     return response
 
 
-def _add_security_headers(response: Response) -> Response:
+def _with_next(login_url: str, target: str) -> str:
+    """``login_url`` with ``next=target`` in its query, beside any parameters it already has."""
+    parts = urlsplit(login_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "next"]
+    query.append(("next", target))
+    return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+#: How long a browser may keep a versioned static file (a year: its URL changes with it).
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+def static_version(folder: str, filename: object) -> str | None:
+    """A short content hash of a file in ``folder``, or ``None`` when there is no such file."""
+    if not isinstance(filename, str):
+        return None
+    path = safe_join(folder, filename)
+    if path is None:
+        return None
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    if not S_ISREG(stat.st_mode):
+        return None
+    return _file_hash(path, stat.st_mtime_ns, stat.st_size)
+
+
+@functools.lru_cache(maxsize=64)
+def _file_hash(path: str, mtime_ns: int, size: int) -> str:
+    # Keyed by modification time and size, so an edited file gets a new hash without a restart.
+    with open(path, "rb") as file:
+        return hashlib.sha256(file.read()).hexdigest()[:12]
+
+
+def _static_cache_headers(response: R, folder: str | None) -> R:
+    """Year-long caching for a static file asked for by its current version, else revalidation.
+
+    Static files are the same for everyone, so they need neither ``no-store`` nor the pages'
+    policy; an old or missing ``?v=`` must not pin a stale file for a year.
+    """
+    version = request.args.get("v")
+    current = static_version(folder, (request.view_args or {}).get("filename")) if folder else None
+    if version is not None and version == current:
+        response.headers["Cache-Control"] = f"public, max-age={STATIC_MAX_AGE}, immutable"
+    else:
+        response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+#: Characters a path may carry as they are (RFC 3986 ``pchar`` and ``/``); others are encoded.
+_PATH_SAFE = "/:@!$&'()*+,;=~"
+
+
+def _loggable_path() -> str:
+    """The request path percent-encoded again, so no newline or escape reaches the log."""
+    return quote(request.path, safe=_PATH_SAFE)
+
+
+def _add_security_headers(response: R) -> R:
     headers = response.headers
     headers["Cache-Control"] = "private, no-store"
     headers["Referrer-Policy"] = "no-referrer"

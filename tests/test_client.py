@@ -185,11 +185,11 @@ def test_reward_status_accepts_revu_codes(
     ("user_id", "encoded"),
     [
         ("a/b", "a%2Fb"),
-        ("../../admin", "..%2F..%2Fadmin"),
+        ("a..b/c", "a..b%2Fc"),
         ("x?api_key=1", "x%3Fapi_key%3D1"),
         ("x#frag", "x%23frag"),
         ("a b", "a%20b"),
-        ("%2e%2e", "%252e%252e"),
+        ("%2e%2e.", "%252e%252e."),
         ("john.doe", "john.doe"),
         ("...", "..."),
         (12345, "12345"),
@@ -212,6 +212,15 @@ def test_hostile_user_ids_stay_one_path_segment(
         ({"user_id": ""}, "user id"),
         ({"user_id": "."}, "user id"),
         ({"user_id": ".."}, "user id"),
+        ({"user_id": "x/../victim"}, "user id"),
+        ({"user_id": "x\\..\\victim"}, "user id"),
+        ({"user_id": "x/%2e%2E/victim"}, "user id"),
+        ({"user_id": "./x"}, "user id"),
+        ({"user_id": "x/."}, "user id"),
+        ({"user_id": " "}, "user id"),
+        ({"user_id": "   "}, "user id"),
+        ({"offer_id": 0}, "offer_id"),
+        ({"offer_id": 2**63}, "offer_id"),
         ({"user_id": "José"}, "ASCII"),
         ({"user_id": "a\nb"}, "ASCII"),
         ({"user_id": "x" * 256}, "longer"),
@@ -342,6 +351,27 @@ def test_retry_after_as_http_date_is_understood(
     with pytest.raises(UpstreamUnavailableError):
         client.get_progress("u-42")
     assert len(upstream.calls) == 1
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "1\u00b2", "\u2460"])
+def test_a_retry_after_of_other_digits_is_ignored_not_a_crash(
+    client: RevUClient, upstream: responses.RequestsMock, waits: list[float], value: str
+) -> None:
+    # str.isdigit() takes these, int() does not: the header must read as "no hint".
+    upstream.get(URL, status=429, headers={"Retry-After": value})
+    with pytest.raises(RateLimitedError) as caught:
+        RevUClient(KEY, base_url=BASE, max_retries=0).get_progress("u-42")
+    assert caught.value.retry_after is None
+
+
+@pytest.mark.parametrize("value", ["\u00b2", "\u00b9\u00b2\u00b3"])
+def test_a_content_length_of_other_digits_does_not_crash_the_size_check(
+    client: RevUClient, upstream: responses.RequestsMock, value: str
+) -> None:
+    upstream.get(
+        URL, json=body(), headers={"Content-Length": value}, auto_calculate_content_length=False
+    )
+    assert client.get_progress("u-42").total == 0
 
 
 def test_retry_after_beyond_the_deadline_is_not_waited(

@@ -97,7 +97,7 @@ def test_one_offer_by_id(client: RevUClient, fake_revu: FakeRevU) -> None:
     assert client.get_offer(USER, 1) is None
 
 
-@pytest.mark.parametrize("user_id", ["a/b", "../admin", "x?y=1#z", "dots..", "sp ace", "%2F"])
+@pytest.mark.parametrize("user_id", ["a/b", "..admin", "x?y=1#z", "dots..", "sp ace", "%2F"])
 def test_hostile_user_ids_reach_the_server_as_one_segment(
     client: RevUClient, fake_revu: FakeRevU, user_id: str
 ) -> None:

@@ -219,9 +219,15 @@ def test_an_offer_without_usable_id_is_the_only_one_skipped(
     assert page.offers == clean.offers[:k] + clean.offers[k + 1 :]
 
 
+def has_dot_segment(user_id: str) -> bool:
+    """Whether a hop that decodes ``%2F`` and resolves dot segments would climb out of the id."""
+    parts = re.split(r"/|\\|%2f|%5c", user_id, flags=re.IGNORECASE)
+    return any(unquote(part) in (".", "..") for part in parts)
+
+
 user_ids = st.text(
     alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1, max_size=60
-).filter(lambda s: s not in (".", ".."))
+).filter(lambda s: s.strip() and not has_dot_segment(s))
 
 
 @fast
@@ -238,6 +244,24 @@ def test_any_printable_ascii_user_id_is_exactly_one_path_segment(user_id: str) -
     assert segments[5:] == ["getprogress"]
     assert unquote(segments[4]) == user_id
     assert parts.fragment == ""
+
+
+@fast
+@given(
+    st.lists(st.text(alphabet="ab.%2eEfF5cC", max_size=4), min_size=1, max_size=4).map(
+        lambda parts: [*parts, ".."]
+    ),
+    st.sampled_from(["/", "\\", "%2F", "%2f", "%5C"]),
+    st.randoms(use_true_random=False),
+)
+def test_user_ids_with_a_dot_segment_are_refused(
+    parts: list[str], separator: str, rng: Any
+) -> None:
+    rng.shuffle(parts)
+    user_id = separator.join(parts)
+    assert has_dot_segment(user_id)
+    with pytest.raises(InvalidRequestError, match="path segment"):
+        RevUClient(KEY, base_url=BASE).get_progress(user_id)
 
 
 @fast

@@ -21,7 +21,7 @@ from revu_widgets.fake import FAKE_API_KEY
 
 from .demo_site import demo_on_fake
 
-SUPPORT_TOKEN = "test-support-token-0123456789"
+SUPPORT_TOKEN = "test-support-token-0123456789-abcdef"
 MEMBERS_WITH_OFFERS = ["alex-42", "new-sam", "heavy-jo", "staff-kim"]
 NON_STAFF = ["alex-42", "new-sam", "heavy-jo", "banned-pat"]
 _TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -87,7 +87,10 @@ def test_without_an_api_key_the_demo_runs_on_the_embedded_fake(
     page = client.get("/").get_data(as_text=True)
     assert "built-in fake RevU" in page
     assert app.config["REVU_BASE_URL"].startswith("http://127.0.0.1:")
-    assert app.config["REVU_BASE_URL"] in page
+    # The fake's address (and its control endpoints) is nothing a visitor needs to see.
+    port = app.config["REVU_BASE_URL"].rsplit(":", 1)[1]
+    assert app.config["REVU_BASE_URL"] not in page
+    assert f":{port}" not in page
 
 
 def test_an_api_key_in_the_environment_switches_to_real_revu_and_the_banner_says_so(
@@ -115,6 +118,55 @@ def test_an_api_key_in_the_environment_switches_to_real_revu_and_the_banner_says
     assert "Simulate progress" not in dashboard.get_data(as_text=True)
     token = form_token(client, "/")
     assert client.post("/simulate-progress", data={"csrf_token": token}).status_code == 404
+
+
+@pytest.fixture
+def real_revu(monkeypatch: pytest.MonkeyPatch) -> Flask:
+    """The demo pointed at a "real" RevU: a key in the environment, nothing listening."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("REVU_API_KEY", "K" * 20)
+    monkeypatch.setenv("REVU_BASE_URL", closed_url)
+    monkeypatch.setenv("REVU_SUPPORT_TOKEN", SUPPORT_TOKEN)
+    return create_app({"TESTING": True, "REVU_MAX_RETRIES": 0})
+
+
+def test_on_the_real_revu_nobody_can_sign_in_as_staff(real_revu: Flask) -> None:
+    client = real_revu.test_client()
+    picker = client.get("/sign-in").get_data(as_text=True)
+    assert "staff-kim" not in picker
+    assert "alex-42" in picker
+    response = client.post(
+        "/sign-in", data={"csrf_token": form_token(client), "user_id": "staff-kim"}
+    )
+    assert response.status_code == 403
+    assert client.get("/rewards/support/").status_code == 403
+    assert "Support desk" not in client.get("/").get_data(as_text=True)
+
+
+def test_on_the_real_revu_the_support_token_is_never_shown(real_revu: Flask) -> None:
+    client = real_revu.test_client()
+    # Even a session that claims to be staff (a cookie signed with a leaked secret key).
+    with client.session_transaction() as session:
+        session["demo_user_id"] = "staff-kim"
+    home = client.get("/")
+    assert SUPPORT_TOKEN not in home.get_data(as_text=True)
+    assert client.get("/rewards/support/").status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/", "/sign-in", "/dashboard"])
+def test_the_sites_pages_are_never_stored(client: FlaskClient, path: str) -> None:
+    sign_in(client, "staff-kim")
+    assert client.get(path).headers["Cache-Control"] == "private, no-store"
+
+
+def test_a_non_ascii_digit_offer_id_in_simulate_progress_is_a_400(client: FlaskClient) -> None:
+    sign_in(client, "alex-42")
+    token = form_token(client, "/")
+    for raw in ("\u00b2", "\u2460"):
+        response = client.post("/simulate-progress", data={"csrf_token": token, "offer_id": raw})
+        assert response.status_code == 400
 
 
 # -- pages for every member -------------------------------------------------------------------

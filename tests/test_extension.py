@@ -120,3 +120,76 @@ def test_progress_for_host_views_filters_by_status_word(host: Flask) -> None:
         progress = revu.progress("credited")
     assert progress.offers
     assert {o.status.value for o in progress.offers} == {"credited"}
+
+
+@pytest.mark.parametrize("value", [False, 0, "false", "0", "no", "off", "FALSE", " Off "])
+def test_use_fake_off_in_any_usual_spelling_keeps_the_real_key_and_url(value: object) -> None:
+    app = bare_app(REVU_API_KEY="k" * 20, REVU_USE_FAKE=value)
+    RevUWidgets(app)
+    assert app.config["REVU_USE_FAKE"] is False
+    assert app.config["REVU_API_KEY"] == "k" * 20
+    assert app.config["REVU_BASE_URL"] == DEFAULT_CONFIG["REVU_BASE_URL"]
+    assert app.extensions["revu_widgets"].fake is None
+
+
+@pytest.mark.parametrize("value", [True, 1, "true", "1", "yes", "on", "True"])
+def test_use_fake_on_in_any_usual_spelling_starts_the_fake(value: object) -> None:
+    app = bare_app(REVU_USE_FAKE=value)
+    RevUWidgets(app)
+    try:
+        assert app.config["REVU_USE_FAKE"] is True
+        assert app.config["REVU_BASE_URL"].startswith("http://127.0.0.1:")
+    finally:
+        app.extensions["revu_widgets"].fake_server.shutdown()
+
+
+@pytest.mark.parametrize("value", ["", "maybe", "disabled", "f", 2, -1, 0.0, None, [], "truee"])
+def test_use_fake_refuses_anything_else_and_says_what_to_write(value: object) -> None:
+    with pytest.raises(ConfigurationError, match=r"REVU_USE_FAKE must be True or False"):
+        RevUWidgets(bare_app(REVU_API_KEY="k" * 20, REVU_USE_FAKE=value))
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"REVU_API_KEY": "real-key-000000000000"},
+        {"REVU_BASE_URL": "https://proxy.example.com"},
+    ],
+)
+def test_use_fake_never_silently_replaces_a_configured_upstream(config: dict[str, str]) -> None:
+    with pytest.raises(ConfigurationError, match="turn REVU_USE_FAKE off"):
+        RevUWidgets(bare_app(REVU_USE_FAKE=True, **config))
+
+
+@pytest.mark.parametrize("token", ["a", "x" * 31, " " * 40, "y" * 31 + " ", b"z" * 40, 12345])
+def test_a_short_support_token_is_refused_at_init(token: object) -> None:
+    with pytest.raises(ConfigurationError, match="at least 32 characters") as caught:
+        RevUWidgets(bare_app(REVU_API_KEY="k" * 20, REVU_SUPPORT_TOKEN=token))
+    assert "token_urlsafe" in str(caught.value)
+
+
+@pytest.mark.parametrize("token", [None, "", "t" * 32, "u" * 200])
+def test_an_unset_or_long_enough_support_token_is_accepted(token: str | None) -> None:
+    app = bare_app(REVU_API_KEY="k" * 20, REVU_SUPPORT_TOKEN=token)
+    RevUWidgets(app)
+    assert app.config["REVU_SUPPORT_TOKEN"] == token
+
+
+def test_the_fakes_own_images_are_allowed_only_while_the_fake_is_used() -> None:
+    real = bare_app(REVU_API_KEY="k" * 20)
+    RevUWidgets(real)
+    assert "http:" not in real.config["REVU_CONTENT_SECURITY_POLICY"]
+    app = bare_app(REVU_USE_FAKE=True)
+    RevUWidgets(app)
+    try:
+        base = app.config["REVU_BASE_URL"]
+        assert (
+            f"img-src 'self' https: {base}/_fake/images/;"
+            in (app.config["REVU_CONTENT_SECURITY_POLICY"])
+        )
+    finally:
+        app.extensions["revu_widgets"].fake_server.shutdown()
+    own = bare_app(REVU_USE_FAKE=True, REVU_CONTENT_SECURITY_POLICY="default-src 'none'")
+    RevUWidgets(own)
+    own.extensions["revu_widgets"].fake_server.shutdown()
+    assert own.config["REVU_CONTENT_SECURITY_POLICY"] == "default-src 'none'"

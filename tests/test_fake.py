@@ -580,6 +580,34 @@ def test_control_endpoints_need_the_key(
     assert response.status_code == 401
 
 
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/_fake/reset"),
+        ("POST", "/_fake/users/demo-42/advance"),
+        ("POST", "/_fake/faults"),
+        ("GET", "/_fake/requests"),
+    ],
+)
+def test_control_endpoints_refuse_the_key_in_the_query_string(
+    fake_revu_server: FakeServer, fake: FakeRevU, method: str, path: str
+) -> None:
+    # What a hostile page can make a browser send: a form POST, the public test key in the URL.
+    before = fake.offers_for("demo-42")
+    fake.add_fault("status", status=503)
+    response = requests.request(
+        method,
+        f"{fake_revu_server.url}{path}",
+        params={"api_key": FAKE_API_KEY},
+        data={"kind": "drop"},
+        timeout=10,
+    )
+    assert response.status_code == 401
+    assert "X-API-Key header" in response.json()["message"]
+    assert fake.offers_for("demo-42") == before
+    assert [f.kind for f in fake.faults] == ["status"]
+
+
 def test_control_endpoints_drive_the_fake_from_another_process(
     session: requests.Session, fake_revu_server: FakeServer
 ) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 from typing import Any
 
@@ -9,7 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from revu_widgets.errors import ConfigurationError
 from revu_widgets.fake import FAKE_API_KEY, FakeRevU
+from revu_widgets.views import static_version
 
 from .conftest import HostFactory, sign_in
 
@@ -200,7 +204,7 @@ def test_kit_responses_carry_the_security_headers(member: FlaskClient, path: str
     assert response.headers["Cache-Control"] == "private, no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert "script-src 'self' 'nonce-" in response.headers["Content-Security-Policy"]
+    assert "script-src 'nonce-" in response.headers["Content-Security-Policy"]
 
 
 def test_script_nonce_matches_the_policy_and_changes_per_request(member: FlaskClient) -> None:
@@ -323,3 +327,225 @@ def test_kit_pages_extend_the_hosts_layout(make_host: HostFactory, tmp_path: Any
         html = client.get(path).get_data(as_text=True)
         assert "HOST NAV" in html
         assert "revu-static/revu.css" in html
+
+
+# -- bad input is refused in the kit's voice, before any upstream call ------------------------
+
+
+@pytest.mark.parametrize("page", ["\u00b2", "\u2460", "\u0663", "1\u00b2", " 1", "1e3", "+1"])
+def test_page_numbers_that_are_not_ascii_digits_are_a_400_without_an_upstream_call(
+    member: FlaskClient, fake_revu: FakeRevU, page: str
+) -> None:
+    response = member.get("/rewards/", query_string={"page": page})
+    assert response.status_code == 400
+    assert "The page number must be a whole number from 1." in response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert fake_revu.requests == []
+
+
+@pytest.mark.parametrize("retry_after", ["\u00b2", "\u00b9\u00b2", "soon"])
+def test_a_retry_after_that_is_not_ascii_digits_is_still_a_friendly_429(
+    member: FlaskClient, fake_revu: FakeRevU, retry_after: str
+) -> None:
+    fake_revu.add_fault("status", count=None, status=429, headers={"Retry-After": retry_after})
+    page = member.get("/rewards/")
+    assert page.status_code == 429
+    assert "Retry-After" not in page.headers
+    api = member.get("/rewards/api/progress")
+    assert api.status_code == 429
+    assert api.get_json()["error"]["code"] == "rate_limited"
+    assert "retry_after" not in api.get_json()["error"]
+
+
+def test_a_loader_returning_false_means_nobody_is_signed_in(
+    make_host: HostFactory, fake_revu: FakeRevU
+) -> None:
+    # The flask-login idiom ``current_user.is_authenticated and current_user.id``.
+    client = make_host(signed_in=lambda: False).test_client()
+    page = client.get("/rewards/")
+    assert page.status_code == 401
+    api = client.get("/rewards/api/progress")
+    assert api.status_code == 401
+    assert api.get_json()["error"]["code"] == "not_signed_in"
+    assert fake_revu.requests == []
+
+
+def test_a_loader_returning_true_is_a_configuration_error(
+    make_host: HostFactory, fake_revu: FakeRevU
+) -> None:
+    client = make_host(signed_in=lambda: True).test_client()
+    with pytest.raises(ConfigurationError, match="returned True"):
+        client.get("/rewards/api/progress")
+    assert fake_revu.requests == []
+
+
+@pytest.mark.parametrize("offer_id", ["0", "00", str(2**63), str(2**64), "9" * 40])
+def test_offer_ids_revu_cannot_have_are_a_404_without_an_upstream_call(
+    member: FlaskClient, fake_revu: FakeRevU, offer_id: str
+) -> None:
+    page = member.get(f"/rewards/offers/{offer_id}")
+    assert page.status_code == 404
+    assert member.get(f"/rewards/offers/{offer_id}/report").status_code == 404
+    api = member.get(f"/rewards/api/offers/{offer_id}")
+    assert api.status_code == 404
+    assert api.get_json()["error"]["code"] == "not_found"
+    assert api.headers["Cache-Control"] == "private, no-store"
+    assert fake_revu.requests == []
+
+
+def test_the_largest_offer_id_is_still_asked_for(member: FlaskClient, fake_revu: FakeRevU) -> None:
+    response = member.get(f"/rewards/api/offers/{2**63 - 1}")
+    assert response.get_json()["error"]["code"] == "offer_not_found"
+    # Looked up (in the member's history), unlike the ids past it.
+    assert fake_revu.requests
+
+
+@pytest.mark.parametrize(
+    ("login_url", "location"),
+    [
+        ("/login?src=rewards", "/login?src=rewards&next=%2Frewards%2F%3Fstatus%3Dpending"),
+        ("/login?next=%2Fold&src=x", "/login?src=x&next=%2Frewards%2F%3Fstatus%3Dpending"),
+        (
+            "https://id.example.com/sso?a=1&b=#top",
+            "https://id.example.com/sso?a=1&b=&next=%2Frewards%2F%3Fstatus%3Dpending#top",
+        ),
+    ],
+)
+def test_a_login_url_with_its_own_query_keeps_it_and_adds_next(
+    make_host: HostFactory, login_url: str, location: str
+) -> None:
+    client = make_host(REVU_LOGIN_URL=login_url).test_client()
+    response = client.get("/rewards/?status=pending")
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/rewards/api/nope", 404, "not_found"),
+        ("GET", "/rewards/api/offers/abc", 404, "not_found"),
+        ("GET", "/rewards/api/offers/", 404, "not_found"),
+        ("POST", "/rewards/api/progress", 405, "method_not_allowed"),
+        ("DELETE", "/rewards/api/offers/51187", 405, "method_not_allowed"),
+        ("GET", "/rewards/support/api/nope", 404, "not_found"),
+        ("PUT", "/rewards/support/api/users/alex-1", 405, "method_not_allowed"),
+    ],
+)
+def test_routing_errors_under_the_kit_api_answer_json_with_the_kits_headers(
+    member: FlaskClient, fake_revu: FakeRevU, method: str, path: str, status: int, code: str
+) -> None:
+    response = member.open(path, method=method)
+    assert response.status_code == status
+    assert response.is_json
+    error = response.get_json()["error"]
+    assert error["code"] == code
+    assert error["reference"] == response.headers["X-Request-Id"]
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    if status == 405:
+        assert "GET" in response.headers["Allow"]
+    assert fake_revu.requests == []
+
+
+def test_routing_errors_elsewhere_are_left_to_the_host(host: Flask, member: FlaskClient) -> None:
+    for path in ("/nope", "/rewards/nope", "/api/nope"):
+        response = member.get(path)
+        assert response.status_code == 404
+        assert response.mimetype == "text/html"
+        assert "no-store" not in response.headers.get("Cache-Control", "")
+
+
+def test_routing_errors_follow_the_blueprint_to_another_prefix(make_host: HostFactory) -> None:
+    app = make_host(register_blueprint=False)
+    app.register_blueprint(app.extensions["test_revu"].blueprint, url_prefix="/my-offers")
+    client = sign_in(app.test_client(), "alex-1")
+    assert client.get("/my-offers/api/nope").is_json
+    assert not client.get("/rewards/api/nope").is_json
+
+
+def test_the_answered_log_line_cannot_be_forged_through_the_path(
+    host: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    staff = sign_in(host.test_client(), "staff-1")
+    caplog.set_level(logging.INFO, logger="revu_widgets")
+    staff.get("/rewards/support/users/x%0Arevu-widgets%20answered%20200%1B[2J")
+    staff.get("/rewards/support/users/%E2%80%AEx%0D%0Afake")
+    lines = [r.getMessage() for r in caplog.records if "answered" in r.getMessage()]
+    assert lines
+    for line in lines:
+        assert line.isprintable(), line
+
+
+def test_an_upstream_offer_id_with_a_newline_is_logged_on_one_line(
+    member: FlaskClient, fake_revu: FakeRevU, caplog: pytest.LogCaptureFixture
+) -> None:
+    good = fake_revu.offers_for("alex-1")
+    broken = dict(good[0], offer_id="7\nrevu-widgets answered 200\x1b[2J", reward_status="x")
+    fake_revu.set_offers("alex-1", [broken, *good[1:]])
+    caplog.set_level(logging.WARNING, logger="revu_widgets")
+    member.get("/rewards/")
+    [line] = [r.getMessage() for r in caplog.records if "skipped" in r.getMessage()]
+    assert line.isprintable()
+    assert "\\n" in line
+
+
+# -- static files and the pages' policy -------------------------------------------------------
+
+
+def asset_urls(html: str) -> list[str]:
+    return re.findall(r'(?:href|src)="(/rewards/revu-static/[^"]+)"', html)
+
+
+def test_static_urls_carry_a_content_hash_and_are_cached_for_a_year(member: FlaskClient) -> None:
+    html = member.get("/rewards/").get_data(as_text=True)
+    urls = asset_urls(html)
+    assert {u.split("?")[0] for u in urls} == {
+        "/rewards/revu-static/revu.css",
+        "/rewards/revu-static/revu.js",
+    }
+    for url in urls:
+        path, _, query = url.partition("?")
+        version = query.removeprefix("v=")
+        with member.get(path) as plain:
+            assert version == hashlib.sha256(plain.get_data()).hexdigest()[:12]
+        with member.get(url.replace("&amp;", "&")) as response:
+            assert response.status_code == 200
+            assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+@pytest.mark.parametrize("query", ["", "?v=0123456789ab", "?v="])
+def test_static_files_asked_for_without_their_current_hash_are_revalidated(
+    member: FlaskClient, query: str
+) -> None:
+    with member.get(f"/rewards/revu-static/revu.css{query}") as response:
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_changed_static_file_gets_a_new_url(member: FlaskClient, tmp_path: Any) -> None:
+    (tmp_path / "a.css").write_text("a {}")
+    first = static_version(str(tmp_path), "a.css")
+    (tmp_path / "a.css").write_text("a { color: red }")
+    assert static_version(str(tmp_path), "a.css") not in (first, None)
+    assert static_version(str(tmp_path), "missing.css") is None
+    assert static_version(str(tmp_path), "../a.css") is None
+    assert static_version(str(tmp_path), ".") is None
+
+
+def test_pages_stay_no_store_while_their_assets_are_cacheable(member: FlaskClient) -> None:
+    for path in ("/rewards/", "/rewards/offers/51187", "/rewards/api/progress"):
+        assert member.get(path).headers["Cache-Control"] == "private, no-store"
+
+
+def test_the_default_policy_runs_only_scripts_with_the_nonce_and_https_images(
+    member: FlaskClient,
+) -> None:
+    policy = member.get("/rewards/").headers["Content-Security-Policy"]
+    directives = {part.split()[0]: part.split()[1:] for part in policy.split(";") if part.strip()}
+    [nonce] = directives["script-src"]
+    assert re.fullmatch(r"'nonce-[A-Za-z0-9_-]{16,}'", nonce)
+    assert directives["img-src"] == ["'self'", "https:"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["base-uri"] == ["'none'"]

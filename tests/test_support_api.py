@@ -94,6 +94,18 @@ def test_api_refuses_a_wrong_token(client: FlaskClient, authorization: str) -> N
     assert response.headers["Cache-Control"] == "private, no-store"
 
 
+@pytest.mark.parametrize("segment", ["%20", "%09", "x%2F..%2Fvictim", "%2E%2E", "x%2F%2E"])
+def test_api_refuses_blank_ids_and_dot_segments_without_asking_revu(
+    client: FlaskClient, fake_revu: Any, segment: str
+) -> None:
+    response = client.get(f"/rewards/support/api/users/{segment}", headers=bearer())
+
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid_request"
+    assert response.headers["Cache-Control"] == "private, no-store"
+    assert fake_revu.requests == []
+
+
 def test_api_answers_the_right_token_whatever_the_loaders_say(client: FlaskClient) -> None:
     anonymous = client.get("/rewards/support/api/users/alex-42", headers=bearer())
     signed_in = client.get(

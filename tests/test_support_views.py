@@ -192,6 +192,30 @@ def test_bad_filters_are_a_friendly_400(staff: FlaskClient, fake_revu: Any, quer
     assert "text/html" in response.content_type
 
 
+@pytest.mark.parametrize("page", ["\u00b2", "\u2460", "\u0663"])
+def test_page_numbers_that_are_not_ascii_digits_are_a_400_without_a_lookup(
+    staff: FlaskClient, fake_revu: Any, page: str
+) -> None:
+    response = staff.get("/rewards/support/users/alex-42", query_string={"page": page})
+
+    assert response.status_code == 400
+    assert "The page number must be a whole number from 1." in response.get_data(as_text=True)
+    assert fake_revu.requests == []
+
+
+@pytest.mark.parametrize(
+    "segment", ["%20", "%20%20%20", "x%2F..%2Fvictim", "..%2Fvictim", "x%2F.", "a%5C..%5Cb"]
+)
+def test_blank_ids_and_dot_segments_are_a_400_without_a_lookup(
+    staff: FlaskClient, fake_revu: Any, segment: str
+) -> None:
+    response = staff.get(f"/rewards/support/users/{segment}")
+
+    assert response.status_code == 400
+    assert "text/html" in response.content_type
+    assert fake_revu.requests == []
+
+
 @pytest.mark.parametrize("user_id", ["team/alex", "/alex", "a//b", "x?y#z", "50%off"])
 def test_ids_with_url_characters_reach_upstream_unchanged(
     staff: FlaskClient, fake_revu: Any, user_id: str

@@ -61,6 +61,9 @@ REDACTED = "<redacted>"
 
 _KEY_HEADERS = frozenset({"authorization", "x-api-key"})
 _DIGITS = re.compile(r"[0-9]{1,12}")
+# Query parameters: RevU takes 64-bit numbers, offer ids up to 2**63 - 1.
+_PARAMETER_DIGITS = re.compile(r"[0-9]{1,19}")
+_MAX_OFFER_ID = 2**63 - 1
 _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _MAX_SID3 = 255
 # Generated users are cached; past this many, untouched ones are forgotten (they regenerate
@@ -143,7 +146,11 @@ def _integer(args: Any, name: str, low: int, high: int | None) -> int | None:
     raw = args.get(name)
     if raw is None:
         return None
-    if not _DIGITS.fullmatch(raw) or int(raw) < low or (high is not None and int(raw) > high):
+    if (
+        not _PARAMETER_DIGITS.fullmatch(raw)
+        or int(raw) < low
+        or (high is not None and int(raw) > high)
+    ):
         bounds = f"from {low} to {high}" if high is not None else f"of at least {low}"
         raise _BadParameter(name, f"{name} must be a whole number {bounds}")
     return int(raw)
@@ -152,7 +159,7 @@ def _integer(args: Any, name: str, low: int, high: int | None) -> int | None:
 def _parse_query(args: Any) -> _Query:
     limit = _integer(args, "limit", 1, 500)
     offset = _integer(args, "offset", 0, None)
-    offer_id = _integer(args, "offer_id", 1, None)
+    offer_id = _integer(args, "offer_id", 1, _MAX_OFFER_ID)
     reward_status = _integer(args, "reward_status", 1, 4)
     sid3 = args.get("sid3")
     if sid3 is not None and (len(sid3) > _MAX_SID3 or not sid3.isprintable()):
@@ -741,9 +748,15 @@ class FakeRevU:
     # -- control endpoints ------------------------------------------------------------------
 
     def _control(self, request: Request, path: str) -> Response:
-        _, valid = self._key(request)
-        if not valid:
-            return _json(401, error_body(401))
+        source, valid = self._key(request)
+        # The key must come in a header here: a web page can make a browser send a simple
+        # cross-site POST with ``?api_key=`` in the URL, but never with a custom header.
+        if not valid or source == "query":
+            body = {
+                **error_body(401),
+                "message": "Send the key in the X-API-Key header (not in the query string).",
+            }
+            return _json(401, body)
         route = path[len(CONTROL_PREFIX) :]
         method = request.method
         if route == "reset" and method == "POST":

@@ -48,7 +48,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-SUPPORT_TOKEN = "browser-test-support-token-0123"
+SUPPORT_TOKEN = "browser-test-support-token-0123456789"
 #: Playwright's wait for anything on a loopback page; generous for a loaded 2-core CI box.
 DEFAULT_TIMEOUT_MS = 8_000
 

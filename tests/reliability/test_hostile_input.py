@@ -362,12 +362,14 @@ def test_base_url_that_is_not_https_or_loopback_is_refused_at_setup(base_url: st
     assert not any(fragment in message for fragment in SECRET_FRAGMENTS)
 
 
-def test_base_url_path_is_kept_but_user_id_cannot_climb_out_of_it(
+def test_base_url_path_is_kept_and_a_user_id_that_would_climb_out_is_refused(
     make_kit_host: HostBuilder, fake_revu: FakeRevU
 ) -> None:
     base = make_kit_host().config["REVU_BASE_URL"]
     app = build_host(base + "/proxy")
-    client = signed_in(app, "../../../_fake/reset")
-    client.get("/rewards/api/progress")
-    paths = [r.path for r in fake_revu.requests]
-    assert paths == ["/proxy/api/v1/users/..%2F..%2F..%2F_fake%2Freset/getprogress"]
+    climber = signed_in(app, "../../../_fake/reset").get("/rewards/api/progress")
+    assert climber.status_code == 400
+    assert climber.get_json()["error"]["code"] == "invalid_request"
+    assert fake_revu.requests == []
+    signed_in(app, "a/b..c").get("/rewards/api/progress")
+    assert [r.path for r in fake_revu.requests] == ["/proxy/api/v1/users/a%2Fb..c/getprogress"]
