@@ -721,3 +721,32 @@ def test_hostile_offer_and_step_names_stay_text_in_the_form_ticket_and_link(
     # Upstream text cannot add lines of its own to the ticket.
     assert "\nUser ID: forged" not in text
     assert f"\nUser ID: {MEMBER}" in text
+
+
+# --- upstream trouble ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "params", "status"),
+    [("status", {"status": 503}, 503), ("non_json", {}, 503), ("envelope", {}, 502)],
+)
+def test_upstream_trouble_is_a_friendly_page_and_files_nothing(
+    client: FlaskClient,
+    fake_revu: FakeRevU,
+    claims: list[Claim],
+    fault: str,
+    params: dict[str, Any],
+    status: int,
+) -> None:
+    with client.application.test_request_context():
+        token = form_token(MEMBER, OVERDUE)
+    fake_revu.add_fault(fault, count=None, **params)
+
+    page = client.get(report_url(OVERDUE))
+    sent = send(client, OVERDUE, token=token)
+
+    for response in (page, sent):
+        assert response.status_code == status
+        assert "Traceback" not in response.text
+        assert "quote this reference" in response.text
+    assert claims == []
