@@ -735,6 +735,7 @@ def claim_details(offer: Offer, *, user_id: str, support_id: str | None) -> str:
 
 _TAB_LABELS: Mapping[str, str] = {
     "all": N_("All"),
+    "overdue": N_("Overdue"),
     "in_progress": N_("In progress"),
     "pending": N_("Pending"),
     "credited": N_("Credited"),
