@@ -29,6 +29,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from .errors import (
     BannedError,
     InvalidRequestError,
+    IpBannedError,
     NotSignedInError,
     OfferNotFoundError,
     RateLimitedError,
@@ -793,9 +794,15 @@ def error_text(exc: RevUError, *, for_staff: bool = False) -> tuple[str, str]:
             reason=reason,
             code=exc.reason,
         )
+    if isinstance(exc, IpBannedError):
+        return gettext("Offers are not available"), gettext(
+            "Offers are not available from the network you are connected to. Try another "
+            "connection (for example mobile data instead of a VPN or public Wi-Fi); if you "
+            "think this is a mistake, contact support and quote the reference below."
+        )
     if isinstance(exc, BannedError):
         return gettext("Offers are not available"), gettext(
-            "Offers are not available for your account or network. "
+            "Offers are not available for your account. "
             "If you think this is a mistake, contact support and quote the reference below."
         )
     if isinstance(exc, RateLimitedError):
