@@ -1,4 +1,4 @@
-"""The README's help-desk claim handler, run as printed against a Freshdesk stand-in on loopback."""
+"""The manual's help-desk claim handler, run as printed against a Freshdesk stand-in on loopback."""
 
 from __future__ import annotations
 
@@ -18,15 +18,15 @@ from werkzeug.wrappers import Request, Response
 from .conftest import HostFactory, sign_in
 from .known_offers import known_offers
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+CLAIMS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "claims.md"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
 
 
-def readme_block(marker: str) -> str:
-    """The Python block right after ``<!-- marker -->`` in the README."""
-    text = README.read_text(encoding="utf-8")
+def claims_page_block(marker: str) -> str:
+    """The Python block right after ``<!-- marker -->`` on the manual's claims page."""
+    text = CLAIMS_PAGE.read_text(encoding="utf-8")
     found = re.search(rf"<!-- {marker} -->\n```python\n(.*?)```", text, re.S)
-    assert found, f"README has no python block after <!-- {marker} -->"
+    assert found, f"docs/claims.md has no python block after <!-- {marker} -->"
     return found.group(1)
 
 
@@ -81,7 +81,7 @@ def app(make_host: HostFactory, fake_revu: Any, help_desk: HelpDesk) -> Flask:
         "app": app,
         "email_of": lambda user_id: f"{user_id}@members.example.com",
     }
-    exec(compile(readme_block("claim-handler-helpdesk"), "README.md", "exec"), namespace)
+    exec(compile(claims_page_block("claim-handler-helpdesk"), "docs/claims.md", "exec"), namespace)
     return app
 
 

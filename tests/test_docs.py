@@ -188,7 +188,7 @@ def run_page(
         _shutdown_fakes(result)
 
 
-PAGES_WITH_PYTHON = [p for p in PAGES if python_blocks(p)]
+PAGES_WITH_PYTHON = [p for p in [README, *PAGES] if python_blocks(p)]
 
 
 @pytest.mark.parametrize("path", PAGES_WITH_PYTHON, ids=lambda p: p.name)
@@ -336,6 +336,48 @@ def test_sphinx_sources_are_all_reached() -> None:
 
 
 def test_no_page_needs_an_api_key() -> None:
-    for path in PAGES:
+    for path in [README, *PAGES]:
         for block in python_blocks(path):
             assert 'os.environ["REVU_API_KEY"]' not in block.body, f"{path.name}:{block.line}"
+
+
+# --- the README -------------------------------------------------------------------------------
+
+
+def test_readme_is_a_short_newcomer_page() -> None:
+    assert len(README.read_bytes()) <= 8 * 1024
+
+
+def test_readme_ten_lines_run_offline_inside_the_hosts_layout(
+    run_page: Callable[[Path], PageRun],
+) -> None:
+    run = run_page(README)
+    app = run.after(0)["app"]
+    assert app.config["REVU_USE_FAKE"] is True
+    response = sign_in_by_session(app, "alex-42").get("/rewards/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert '<header class="site-header">My site</header>' in html
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])
+    assert nonce is not None
+    assert f'<style nonce="{nonce.group(1)}">' in html
+
+
+def test_readme_ten_lines_are_the_quickstarts() -> None:
+    quickstart = python_blocks(DOCS / "quickstart.md")[0].body
+    assert [b.body for b in python_blocks(README)] == [quickstart]
+    layout = [b.body for b in fenced_blocks(DOCS / "quickstart.md") if b.language == "html+jinja"]
+    assert [b.body for b in fenced_blocks(README) if b.language == "html+jinja"] == layout
+
+
+def test_readme_links_resolve_into_the_docs() -> None:
+    text = README.read_text(encoding="utf-8")
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text)
+    relative = [link for link in links if "://" not in link and not link.startswith("mailto:")]
+    missing = [link for link in relative if not (REPO / link).is_file()]
+    assert not missing, f"README links to missing files: {missing}"
+    pages = {link for link in relative if link.startswith("docs/") and link.endswith(".md")}
+    # Every page of the manual is one click from the README.
+    assert pages == {
+        f"docs/{p.name}" for p in PAGES if p.stem not in {"index", "README-load", "contributing"}
+    }
