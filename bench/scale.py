@@ -46,6 +46,8 @@ from pathlib import Path
 
 import requests
 from load import free_port, started, wait_until_up
+from requests.adapters import HTTPAdapter
+from urllib3.util import Retry
 
 HERE = Path(__file__).resolve().parent
 UPSTREAM_LATENCY = 0.05
@@ -116,6 +118,9 @@ class Viewer(threading.Thread):
 
     def run(self) -> None:
         with requests.Session() as browser:
+            # Like a browser, resend an idempotent request once when the server closed the
+            # kept-alive connection just as it went out.
+            browser.mount("http://", HTTPAdapter(max_retries=Retry(total=1, read=1, connect=1)))
             try:
                 self._view(browser)
             except (requests.RequestException, ValueError, KeyError) as exc:

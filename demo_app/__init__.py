@@ -67,8 +67,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         REVU_CURRENCY_NAME="bamboo",
         REVU_PAGE_SIZE=20,
         REVU_LOGIN_URL="/sign-in",
-        # Short, so "Simulate progress" shows up on an open offer page almost at once.
+        # Short, so "Simulate progress" (and its postback) shows on an open offer page within
+        # a second.
         REVU_REFRESH_SECONDS=4,
+        REVU_LIVE_CHECK_SECONDS=0.5,
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_NAME="pointpanda_session",
     )

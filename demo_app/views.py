@@ -212,6 +212,9 @@ def dashboard() -> tuple[str, int] | str:
         "demo/dashboard.html",
         progress=progress,
         error=None,
+        # The kit's macros fill "{offer_id}" in for each offer they link.
+        offer_url_pattern=url_for("revu_widgets.offer_detail", offer_id=0).removesuffix("0")
+        + "{offer_id}",
         in_progress=in_progress[:DASHBOARD_OFFERS],
         more_in_progress=max(0, len(in_progress) - DASHBOARD_OFFERS),
     )

@@ -46,6 +46,8 @@ DEFAULT_CONFIG: dict[str, Any] = {
     "REVU_MAX_CONCURRENT_REQUESTS": 8,
     # Failed support-token attempts allowed per client address (``limits`` notation).
     "REVU_SUPPORT_TOKEN_LIMIT": "10/10 minutes",
+    # Where members find offers (the offerwall): empty lists link there. None: no link.
+    "REVU_OFFERWALL_URL": None,
     # Beyond the core table: the hard deadline for all upstream work behind one page, in seconds.
     "REVU_DEADLINE": 10.0,
     # Start the in-package fake RevU on loopback and use it (demo, local development).

@@ -29,6 +29,7 @@ from flask import Flask, current_app, g, has_app_context, has_request_context, r
 from .errors import (
     BannedError,
     InvalidRequestError,
+    IpBannedError,
     NotSignedInError,
     OfferNotFoundError,
     RateLimitedError,
@@ -742,6 +743,7 @@ def claim_details(offer: Offer, *, user_id: str, support_id: str | None) -> str:
 
 _TAB_LABELS: Mapping[str, str] = {
     "all": N_("All"),
+    "overdue": N_("Overdue"),
     "in_progress": N_("In progress"),
     "pending": N_("Pending"),
     "credited": N_("Credited"),
@@ -799,9 +801,15 @@ def error_text(exc: RevUError, *, for_staff: bool = False) -> tuple[str, str]:
             reason=reason,
             code=exc.reason,
         )
+    if isinstance(exc, IpBannedError):
+        return gettext("Offers are not available"), gettext(
+            "Offers are not available from the network you are connected to. Try another "
+            "connection (for example mobile data instead of a VPN or public Wi-Fi); if you "
+            "think this is a mistake, contact support and quote the reference below."
+        )
     if isinstance(exc, BannedError):
         return gettext("Offers are not available"), gettext(
-            "Offers are not available for your account or network. "
+            "Offers are not available for your account. "
             "If you think this is a mistake, contact support and quote the reference below."
         )
     if isinstance(exc, RateLimitedError):

@@ -271,28 +271,31 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
     def support_user(user_id: str) -> str:
         actor = _current_actor(widgets)
         _require_support_access(widgets, user_id=user_id, actor=actor)
-        slug, status = listing.status_arg()
-        page = listing.page_arg()
+        args, notice = listing.list_args()
         progress = lookup_progress(user_id, channel="page", actor=actor, full=False)
 
-        def page_url(tab: str, number: int) -> str:
-            return listing.list_url("revu_widgets.support_user", tab, number, user_id=user_id)
+        def list_url(list_args: listing.ListArgs, anchor: str = listing.LIST_ANCHOR) -> str:
+            return list_args.url("revu_widgets.support_user", anchor=anchor, user_id=user_id)
 
         listed, pagination = listing.paginate(
-            progress.filtered(status),
-            page,
+            listing.select_offers(progress.offers, args),
+            args.page,
             SUPPORT_PAGE_SIZE,
-            lambda number: page_url(slug, number),
+            lambda number: list_url(args.with_(page=number)),
         )
         # Only the offers on this page are read in full.
         offers = full_offers(listed)
         # Overdue credits are listed on every page, each linked to the page that shows it.
+        in_usual_order = listing.select_offers(progress.offers, listing.ListArgs())
         overdue = [
             (
                 offer,
-                f"{page_url('all', index // SUPPORT_PAGE_SIZE + 1)}#revu-offer-{offer.offer_id}",
+                list_url(
+                    listing.ListArgs(page=index // SUPPORT_PAGE_SIZE + 1),
+                    anchor=f"revu-offer-{offer.offer_id}",
+                ),
             )
-            for index, offer in enumerate(progress.offers)
+            for index, offer in enumerate(in_usual_order)
             if offer.is_overdue
         ]
         return render_template(
@@ -301,13 +304,18 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
             progress=progress,
             summary=progress.summary,
             offers=offers,
-            first_number=(page - 1) * SUPPORT_PAGE_SIZE + 1,
+            first_number=(args.page - 1) * SUPPORT_PAGE_SIZE + 1,
             overdue=overdue,
-            tabs=listing.status_tabs(progress.summary, slug, lambda word: page_url(word, 1)),
-            page=pagination.page,
-            pages=pagination.pages,
-            prev_url=pagination.prev_url,
-            next_url=pagination.next_url,
+            tabs=listing.status_tabs(
+                progress.summary,
+                args.status,
+                lambda word: list_url(args.with_(status=word, page=1)),
+            ),
+            list_args=args,
+            clear_search_url=list_url(args.with_(query="", page=1)),
+            notice=notice,
+            pagination=pagination,
+            sort_orders=[(word, listing.sort_label(word)) for word in listing.SORT_ORDERS],
             support_id=progress.support_id,
             looked_up_at=datetime.now(UTC),
             search_url=url_for("revu_widgets.support_search"),

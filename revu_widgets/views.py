@@ -35,6 +35,7 @@ from .client import OFFER_ID_RULE
 from .errors import (
     BadPayloadError,
     ConfigurationError,
+    InvalidRequestError,
     NotSignedInError,
     OfferNotFoundError,
     RateLimitedError,
@@ -118,34 +119,45 @@ def create_blueprint(
     @bp.get("/")
     def history() -> BaseResponse | str:
         user_id = widgets.current_user_id()
-        slug, status = listing.status_arg()
-        page = listing.page_arg()
+        args, notice = listing.list_args()
         # The snapshot reads every offer only as far as the counts, totals and order need;
         # the offers on this page are read in full.
         progress = member_progress(user_id)
-
-        def history_url(word: str, number: int) -> str:
-            return listing.list_url("revu_widgets.history", word, number)
-
+        page_size = int(current_app.config["REVU_PAGE_SIZE"])
         listed, pagination = listing.paginate(
-            progress.filtered(status),
-            page,
-            int(current_app.config["REVU_PAGE_SIZE"]),
-            lambda number: history_url(slug, number),
+            listing.select_offers(progress.offers, args),
+            args.page,
+            page_size,
+            lambda number: args.with_(page=number).url("revu_widgets.history"),
         )
         offers = full_offers(listed)
         _report_skipped(progress.skipped)
         return render_template(
             "revu_widgets/history.html",
+            # Named at the top with their dates, so read in full like the cards.
+            overdue_offers=full_offers(o for o in progress.offers if o.is_overdue),
             progress=progress,
             summary=progress.summary,
             offers=offers,
-            tabs=listing.status_tabs(progress.summary, slug, lambda word: history_url(word, 1)),
-            status_slug=slug,
+            tabs=listing.status_tabs(
+                progress.summary,
+                args.status,
+                lambda word: args.with_(status=word, page=1).url("revu_widgets.history"),
+            ),
+            list_args=args,
+            overdue_url=args.with_(status=listing.OVERDUE, page=1, query="").url(
+                "revu_widgets.history"
+            ),
+            clear_search_url=args.with_(query="", page=1).url("revu_widgets.history"),
+            status_slug=args.status,
+            notice=notice,
             pagination=pagination,
-            detail_url_pattern=_detail_url_pattern(),
+            page_size=page_size,
+            sort_orders=[(word, listing.sort_label(word)) for word in listing.SORT_ORDERS],
+            detail_url_pattern=_detail_url_pattern(args),
             report_url_pattern=_report_url_pattern(),
             skipped=progress.skipped,
+            offerwall_url=current_app.config["REVU_OFFERWALL_URL"],
         )
 
     @bp.get(f"/offers/{OFFER_ID_RULE}")
@@ -162,6 +174,7 @@ def create_blueprint(
         return render_template(
             "revu_widgets/detail.html",
             offer=offer,
+            back_url=_back_to_list_url(offer_id),
             user_id=user_id,
             support_id=support_id,
             api_url=url_for("revu_widgets.api_offer", offer_id=offer_id),
@@ -186,7 +199,9 @@ def create_blueprint(
             progress.filtered(status),
             page,
             page_size,
-            lambda number: listing.list_url("revu_widgets.api_progress", slug, number),
+            lambda number: listing.ListArgs(status=slug, page=number).url(
+                "revu_widgets.api_progress", anchor=None
+            ),
         )
         offers = full_offers(listed)
         _report_skipped(progress.skipped)
@@ -278,9 +293,27 @@ def _report_url_pattern() -> str:
     return url_for("revu_widgets.report_offer", offer_id=0).replace("/0/", "/{offer_id}/")
 
 
-def _detail_url_pattern() -> str:
+def _back_to_list_url(offer_id: int) -> str:
+    # The link back keeps the tab, page, order and search the member came from, and lands on
+    # the card they opened; arguments it cannot read lead back to the plain list instead.
+    try:
+        args, _notice = listing.list_args()
+    except InvalidRequestError:
+        args = listing.ListArgs()
+    return args.url("revu_widgets.history", anchor=f"revu-offer-{offer_id}")
+
+
+def _detail_url_pattern(args: listing.ListArgs | None = None) -> str:
     # A real URL with a placeholder id, so macros can build links without request context.
-    return url_for("revu_widgets.offer_detail", offer_id=0).removesuffix("0") + "{offer_id}"
+    # The list's tab, page, order and search ride along, so the offer page's back link
+    # returns to the same place in the list.
+    url = url_for(
+        "revu_widgets.offer_detail",
+        offer_id=0,
+        **(args.query_values() if args is not None else {}),
+    )
+    path, sep, query = url.partition("?")
+    return path.removesuffix("0") + "{offer_id}" + sep + query
 
 
 def _report_skipped(skipped: tuple[SkippedOffer, ...]) -> None:

@@ -226,6 +226,23 @@ def test_the_dashboard_shows_the_summary_and_in_progress_offers(client: FlaskCli
     assert "bamboo" in page
 
 
+def test_the_dashboard_names_overdue_credits_with_the_kits_own_notice(
+    client: FlaskClient,
+) -> None:
+    sign_in(client, "alex-42")
+    overdue = [
+        o for o in client.get("/rewards/api/progress").get_json()["offers"] if o["is_overdue"]
+    ]
+    assert overdue
+    page = client.get("/dashboard").get_data(as_text=True)
+    notice = page.split('<section class="revu revu-notice revu-overdue">', 1)[1].split(
+        "</section>"
+    )[0]
+    for offer in overdue:
+        assert f'<a href="/rewards/offers/{offer["offer_id"]}">' in notice
+        assert offer["expected_credit_text"] in notice
+
+
 def test_a_new_member_dashboard_says_nothing_is_started_yet(client: FlaskClient) -> None:
     sign_in(client, "new-sam")
     page = client.get("/dashboard").get_data(as_text=True)

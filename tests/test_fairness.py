@@ -102,3 +102,14 @@ def test_the_page_cap_is_documented_and_reported(make_host: HostFactory) -> None
     body = app.test_client().get("/rewards/api/progress", headers={"X-Test-User": HEAVY}).get_json()
     assert body["truncated"] is True
     assert body["total"] == 500  # one page of 500 offers, of the 1,200
+
+
+def test_a_waiter_that_gives_up_does_not_lose_the_place() -> None:
+    from revu_widgets.client import _FairSlots
+
+    slots = _FairSlots(1)
+    assert slots.acquire("heavy", time.monotonic() + 5)
+    assert not slots.acquire("light", time.monotonic() + 0.05)  # gave up waiting
+    slots.release()
+    assert slots.acquire("light", time.monotonic() + 5)  # the place came back, not leaked
+    slots.release()

@@ -11,7 +11,7 @@ from flask import Flask, render_template
 from jinja2 import DictLoader, FileSystemLoader, PrefixLoader
 
 from revu_widgets import presentation
-from revu_widgets.listing import Pagination, Tab
+from revu_widgets.listing import ListArgs, Pagination, Tab
 from revu_widgets.models import (
     Offer,
     ProgressSummary,
@@ -128,6 +128,14 @@ def history_context(offers: list[Offer], **overrides: Any) -> dict[str, Any]:
         "detail_url_pattern": "/rewards/offers/{offer_id}",
         "skipped": (),
         "status_slug": "all",
+        "list_args": ListArgs(),
+        "overdue_offers": [o for o in offers if o.is_overdue],
+        "notice": None,
+        "page_size": 25,
+        "sort_orders": [("activity", "Last activity")],
+        "overdue_url": "/rewards/?status=overdue#revu-offers",
+        "clear_search_url": "/rewards/#revu-offers",
+        "offerwall_url": None,
     }
     return context | overrides
 

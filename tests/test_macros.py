@@ -280,7 +280,8 @@ def test_offer_card_composes_badge_progress_and_rewards(app: Flask, state: Offer
     assert find(html, "a", href="/o/7")
     assert find(html, "span", class_="revu revu-badge")
     assert find(html, role="progressbar")
-    assert "Earned" in html
+    # A zero "Earned" is left out of the card's one rewards line; a non-zero one is shown.
+    assert ("Earned</span>" in html) is bool(offer.earned)
     assert "Possible" in html
     continue_links = [a for a in find(html, "a") if a.attrs.get("target") == "_blank"]
     assert bool(continue_links) is (state is OfferState.IN_PROGRESS)
@@ -350,7 +351,9 @@ def test_offer_card_shows_lost_reward_for_reversed(app: Flask) -> None:
     html = render(app, "{{ offer_card(offer) }}", offer=make_offer(OfferState.REVERSED))
     assert find(html, "span", class_="revu revu-reward revu-reward--lost")
     # reward_status 3 puts the offer's whole reward in the lost column.
-    assert "4,200 coins" in html
+    assert 'Lost</span> <span class="revu-reward__value">4,200</span>' in html
+    # Rewards share one line, the currency named once at its end.
+    assert find(html, "p", class_="revu-card__rewards")[0].text.endswith(" coins")
 
 
 # --- offer_list -----------------------------------------------------------------------------
@@ -458,7 +461,8 @@ def test_macros_work_when_imported_without_context(app: Flask) -> None:
     )
     with app.test_request_context():
         html = render_template_string(source, offer=make_offer(OfferState.CREDITED), config={})
-    assert "4,200 coins" in html
+    assert 'Earned</span> <span class="revu-reward__value">4,200</span>' in html
+    assert "shadowed" not in html
 
 
 def test_css_scopes_every_rule_to_the_kit() -> None:

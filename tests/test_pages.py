@@ -19,7 +19,9 @@ from .conftest import HostFactory, sign_in
 
 
 def offers_on_page(html: str) -> list[int]:
-    return [int(m) for m in re.findall(r'href="/rewards/offers/(\d+)"', html)]
+    return [
+        int(m) for m in re.findall(r'class="revu-card__link" href="/rewards/offers/(\d+)[?"]', html)
+    ]
 
 
 def tab_counts(client: FlaskClient) -> dict[str, int]:
@@ -49,7 +51,7 @@ def test_history_shows_every_offer_with_tab_counts(
     }
     assert list(tabs.values()) == [by_code.count(code) for code in (1, 2, 3, 4)]
     for slug, count in tabs.items():
-        assert re.search(rf'status={slug}"[^>]*>.*?{count}', html, re.S)
+        assert re.search(rf'status={slug}#revu-offers"[^>]*>.*?{count}', html, re.S)
 
 
 @pytest.mark.parametrize(("slug", "code"), [("in_progress", 1), ("credited", 2), ("reversed", 3)])
@@ -64,10 +66,25 @@ def test_status_tab_lists_only_that_status(
     assert 'aria-current="page"' in html
 
 
-def test_unknown_status_filter_is_a_clear_400(member: FlaskClient) -> None:
-    response = member.get("/rewards/?status=everything")
+def test_unknown_status_filter_shows_all_offers_with_a_notice(
+    member: FlaskClient, fake_revu: FakeRevU
+) -> None:
+    response = member.get("/rewards/?status=everything&sort=cheapest")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert "That filter does not exist, so all your offers are shown." in html
+    assert "That order does not exist" in html
+    assert len(offers_on_page(html)) == len(fake_revu.offers_for("alex-1"))
+    # Internal words stay internal: the notice names no status slugs.
+    notice = html.split('class="revu-notice" role="status">', 1)[1].split("</p>", 1)[0]
+    assert "in_progress" not in notice
+    assert "everything" not in notice
+
+
+def test_unknown_status_filter_is_still_a_400_in_json(member: FlaskClient) -> None:
+    response = member.get("/rewards/api/progress?status=everything")
     assert response.status_code == 400
-    assert "Unknown status filter" in response.get_data(as_text=True)
+    assert "Unknown status filter" in response.get_json()["error"]["message"]
 
 
 @pytest.mark.parametrize("page", ["0", "-1", "two", "99999999"])
@@ -276,7 +293,7 @@ def test_banned_user_gets_a_clear_403(host: Flask) -> None:
     response = client.get("/rewards/")
     assert response.status_code == 403
     assert "not available for your account" in response.get_data(as_text=True)
-    assert client.get("/rewards/api/progress").get_json()["error"]["code"] == "banned"
+    assert client.get("/rewards/api/progress").get_json()["error"]["code"] == "user_banned"
 
 
 def test_offer_without_usable_id_is_skipped_with_a_notice(

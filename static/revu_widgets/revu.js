@@ -237,7 +237,16 @@
     box.insertAdjacentElement("afterend", button);
   }
 
+  // A tab, page or search link lands on the list's heading (#revu-offers); move focus there
+  // too, so the next Tab reaches the first offer instead of starting over at the page's top.
+  function focusListTarget() {
+    var id = decodeURIComponent(location.hash.slice(1));
+    var target = id && document.getElementById(id);
+    if (target && target.classList.contains("revu-list-title")) target.focus();
+  }
+
   function start() {
+    focusListTarget();
     document.querySelectorAll("[data-revu-copy]").forEach(copyButton);
     document.querySelectorAll("[data-revu-live]").forEach(live);
   }

@@ -321,13 +321,21 @@ def tour(page: Page, site: LiveSite, user_id: str) -> list[Stop]:
             Stop("support member, nothing yet", "/rewards/support/users/new-sam"),
             Stop("support member, pending tab", "/rewards/support/users/alex-42?status=pending"),
         ]
-    if user_id in ("new-sam", "heavy-jo"):
+    if user_id == "heavy-jo":
+        return [
+            Stop("dashboard", "/dashboard"),
+            Stop("history", "/rewards/"),
+            Stop("history, searched and sorted", "/rewards/?status=pending&sort=amount&q=a"),
+            Stop("history, page 7", "/rewards/?page=7"),
+        ]
+    if user_id == "new-sam":
         return [Stop("dashboard", "/dashboard"), Stop("history", "/rewards/")]
     stops = [Stop("home", "/"), Stop("dashboard", "/dashboard"), Stop("history", "/rewards/")]
     stops += [
         Stop(f"history, {tab} tab", f"/rewards/?status={tab}")
-        for tab in ("in_progress", "pending", "credited", "reversed")
+        for tab in ("overdue", "in_progress", "pending", "credited", "reversed")
     ]
+    stops.append(Stop("history, unknown tab", "/rewards/?status=in-progress"))
     stops += [
         Stop(f"offer, {state}", f"/rewards/offers/{ids[0]}")
         for state, ids in sorted(offers_by_state(page, site).items())

@@ -38,8 +38,17 @@ def test_each_tab_shows_as_many_cards_as_its_count(page: Page, site: LiveSite) -
     expect(page.get_by_role("heading", level=1)).to_have_text("My offers")
 
     counts = tab_counts(page)
-    assert list(counts) == ["All", "In progress", "Pending", "Credited", "Reversed & expired"]
-    assert counts["All"] == sum(n for label, n in counts.items() if label != "All")
+    assert list(counts) == [
+        "All",
+        "Overdue",
+        "In progress",
+        "Pending",
+        "Credited",
+        "Reversed & expired",
+    ]
+    # Overdue credits are some of the pending ones: the states alone add up to All.
+    assert counts["All"] == sum(n for label, n in counts.items() if label not in ("All", "Overdue"))
+    assert 0 < counts["Overdue"] <= counts["Pending"]
     seen: set[str] = set()
     for label, count in counts.items():
         tabs = page.get_by_role("navigation", name="Filter offers by status")
@@ -49,7 +58,11 @@ def test_each_tab_shows_as_many_cards_as_its_count(page: Page, site: LiveSite) -
         assert count <= PAGE_SIZE, "the active member fits on one page"
         expect(page.locator(CARDS)).to_have_count(count)
         ids = shown_offer_ids(page)
-        if label != "All":
+        if label == "Overdue":
+            assert set(
+                page.locator(CARDS).evaluate_all("cs => cs.map(c => c.dataset.revuState)")
+            ) == {"pending"}
+        elif label != "All":
             assert not seen & set(ids), f"{label} repeats offers of another tab"
             seen.update(ids)
     assert len(seen) == counts["All"]

@@ -21,6 +21,7 @@ from flask import Flask, Response, g, jsonify, render_template
 from werkzeug.serving import make_server
 
 from revu_widgets import presentation
+from revu_widgets.listing import ListArgs
 from revu_widgets.models import (
     Offer,
     ProgressSummary,
@@ -121,6 +122,14 @@ def build_app(upstream: Upstream) -> Flask:
             detail_url_pattern="/rewards/offers/{offer_id}",
             skipped=(),
             status_slug="all",
+            list_args=ListArgs(),
+            overdue_offers=[o for o in offers if o.is_overdue],
+            notice=None,
+            page_size=25,
+            sort_orders=[("activity", "Last activity")],
+            overdue_url="/rewards/?status=overdue#revu-offers",
+            clear_search_url="/rewards/#revu-offers",
+            offerwall_url=None,
             **common(),
         )
 

@@ -76,3 +76,27 @@ def test_refresh_on_one_instance_updates_a_page_open_on_another(
             assert page.evaluate("window.sameDocument") == "still here"
         finally:
             context.close()
+
+
+def test_the_interval_poll_asks_with_the_etag_and_takes_a_304(
+    browser: Browser, make_host: HostFactory, fake_revu: FakeRevU
+) -> None:
+    app = make_host(signed_in=member_from_cookie, REVU_REFRESH_SECONDS=2, REVU_CACHE_SECONDS=60)
+    offer_id = fake_revu.offers_for(MEMBER)[0]["offer_id"]
+    with served(app) as url:
+        context = browser.new_context()
+        try:
+            context.add_cookies([{"name": "member", "value": MEMBER, "url": url}])
+            page = context.new_page()
+            offer_json = f"/rewards/api/offers/{offer_id}"
+            with page.expect_response(lambda r: r.url.endswith(offer_json)) as first:
+                page.goto(f"{url}/rewards/offers/{offer_id}")
+            assert first.value.status == 200
+            with page.expect_response(
+                lambda r: r.url.endswith(offer_json), timeout=15_000
+            ) as second:
+                pass
+            assert second.value.status == 304
+            assert second.value.request.headers["if-none-match"] == first.value.headers["etag"]
+        finally:
+            context.close()

@@ -20,8 +20,11 @@ URL_ATTRIBUTES = frozenset(
 )
 #: Tags the kit never writes; one of them on a page means markup was injected.
 FOREIGN_TAGS = frozenset(
-    {"iframe", "frame", "object", "embed", "svg", "math", "base", "style", "form", "applet"}
+    {"iframe", "frame", "object", "embed", "svg", "math", "base", "style", "applet"}
 )
+#: The forms the kit writes: its lists' search and page picker, sent back to the same list.
+KIT_FORM_CLASSES = frozenset({"revu revu-tools", "revu-pager__jump"})
+KIT_FORM_ACTION = "#revu-offers"
 # Browsers drop these before reading a URL's scheme ("java\tscript:" is javascript:).
 _IGNORED_IN_URLS = re.compile(r"[\x00-\x20\x7f]")
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -50,6 +53,10 @@ class _Reader(HTMLParser):
         if tag == "meta" and any(name == "http-equiv" for name, _ in attrs):
             problems.append("<meta http-equiv> on the page")
         values = dict(attrs)
+        if tag == "form" and (
+            values.get("class") not in KIT_FORM_CLASSES or values.get("action") != KIT_FORM_ACTION
+        ):
+            problems.append("<form> on the page")
         if tag == "script" and (self.nonce is None or values.get("nonce") != self.nonce):
             problems.append("a <script> without the page's nonce")
         for name, value in attrs:
