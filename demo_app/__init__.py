@@ -53,6 +53,13 @@ def credited_by_pointpanda(user_id: str, offer_id: int) -> Decimal:
     return ledger_amount(user_id, offer_id)
 
 
+@revu.member_resolver
+def who_is(user_id: str) -> Member | None:
+    """Who a member id is on PointPanda, shown to support staff above a lookup."""
+    user = find_user(user_id)
+    return Member(name=user.name, email=f"{user.user_id}@pointpanda.example") if user else None
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the PointPanda site.
 

@@ -406,6 +406,8 @@ def _error_response(exc: RevUError | HTTPException, *, as_json: bool | None = No
                 error_message=message,
                 reference=reference,
                 retry_after=math.ceil(retry_after) if retry_after else None,
+                # Where a refused visitor can still go: the site itself, not the kit's pages.
+                site_url=request.script_root + "/",
             ),
             status=status,
         )
