@@ -194,3 +194,13 @@ def test_failed_support_tokens_are_counted_across_instances(
     throttled = clients[1].get(url, headers=wrong)
     assert throttled.status_code == 429
     assert int(throttled.headers["Retry-After"]) > 0
+
+
+def test_without_redis_server_the_tests_fail_with_an_install_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    monkeypatch.setattr("os.path.exists", lambda path: False)
+    with pytest.raises(pytest.fail.Exception) as failure:
+        RedisServer()
+    assert "apt-get install redis-server" in str(failure.value)

@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from revu_widgets import RevUClient, RevUWidgets
+from revu_widgets.errors import ConfigurationError
 from revu_widgets.fake import FAKE_API_KEY, FakeRevU
 from revu_widgets.snapshots import (
     SnapshotFormatError,
@@ -191,3 +192,22 @@ def test_the_fingerprint_moves_with_progress_not_with_the_clock(fake_revu_server
     assert fingerprint(first) == fingerprint(again)
     fake_revu_server.app.advance(MEMBER)
     assert fingerprint(client.get_all_progress(MEMBER)) != fingerprint(first)
+
+
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"REVU_CACHE_URL": "memcached://127.0.0.1:11211"},
+        {"REVU_CACHE_URL": ""},
+        {"REVU_CACHE_SECONDS": -1},
+        {"REVU_CACHE_SECONDS": "5"},
+        {"REVU_MAX_PAGES": 0},
+        {"REVU_MAX_CONCURRENT_REQUESTS": 0},
+    ],
+)
+def test_a_wrong_store_setting_fails_at_start_with_a_clear_message(
+    make_host: HostFactory, config: dict[str, Any]
+) -> None:
+    with pytest.raises(ConfigurationError) as failure:
+        make_host(**config)
+    assert next(iter(config)) in str(failure.value)
