@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import Flask
 
-from revu_widgets import RevUWidgets
+from revu_widgets import Member, RevUWidgets
 from revu_widgets.claims import Claim
 
-from .accounts import current_user
+from .accounts import current_user, find_user
 from .claims_desk import ClaimsDesk, ledger_amount
 from .shared import SharedProgress, instance_secret
 from .views import bp, claims_desk, install_site, staff_sign_in_allowed

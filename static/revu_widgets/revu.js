@@ -94,14 +94,15 @@
     });
   }
 
-  // Pending and lost rows are rendered hidden while zero; earned and possible always show.
+  // Pending and lost rows are rendered hidden while zero, every row while the member's reward
+  // is unknown (no amount rather than a wrong zero).
   function updateRewardRows(root, rewards) {
     own(root, "[data-revu-reward]").forEach(function (row) {
       var kind = row.getAttribute("data-revu-reward");
       var reward = rewards && rewards[kind];
       if (!reward) return;
       setText(row.querySelector(".revu-reward__value"), reward.text);
-      if (kind === "pending" || kind === "lost") setHidden(row, !reward.amount);
+      setHidden(row, reward.amount == null || (!reward.amount && (kind === "pending" || kind === "lost")));
     });
   }
 
