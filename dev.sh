@@ -2,7 +2,9 @@
 # One entry point for people working on revu-widgets.
 #
 #   ./dev.sh demo   set up .venv and run the demo site on the built-in fake RevU (offline)
-#   ./dev.sh test   set up .venv and run everything CI runs: lint, format, types, tests, packaging
+#   ./dev.sh test   set up .venv and run everything CI runs: lint, format, types, the docs
+#                   build (warnings are errors), tests, packaging
+#   ./dev.sh docs   build the manual and serve it on http://127.0.0.1:8000/ (PORT=... to change)
 #
 # Needs only Python 3.11+ (python3 on PATH, or PYTHON=/path/to/python). The browser tests use
 # Debian's chromium and the shared-store tests Debian's redis-server; when one is missing and this
@@ -45,6 +47,13 @@ ensure_chromium() {
   fi
 }
 
+build_docs() {
+  # Warnings are errors: a broken reference, a config key or macro parameter the manual does
+  # not describe, or a missing screenshot fails the build.
+  # -E: read every page again, so tables generated from the code are never stale.
+  "$VENV/bin/sphinx-build" -E -W --keep-going -q -b html docs docs/_build/html
+}
+
 ensure_redis() {
   if command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ]; then return; fi
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -74,10 +83,18 @@ case "${1:-}" in
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/mypy"
+    build_docs
     exec "$VENV/bin/python" -m pytest "$@"
     ;;
+  docs)
+    shift
+    setup_venv test
+    build_docs
+    echo "The manual: http://127.0.0.1:${PORT:-8000}/  (Ctrl+C to stop)"
+    exec "$VENV/bin/python" -m http.server --bind 127.0.0.1 --directory docs/_build/html "${PORT:-8000}"
+    ;;
   *)
-    sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
     ;;
 esac

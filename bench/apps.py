@@ -91,6 +91,9 @@ def kit_app(base_url: str) -> Flask:
         REVU_MAX_RETRIES=0,
         REVU_TIMEOUT=(5.0, 30.0),
         REVU_DEADLINE=60.0,
+        # Every page walks RevU and validates its answer: what a member's first visit costs
+        # (a snapshot reused within REVU_CACHE_SECONDS only renders).
+        REVU_CACHE_SECONDS=0,
     )
     from revu_widgets import RevUWidgets
 

@@ -20,6 +20,7 @@ from revu_widgets.claims import Claim
 
 from .accounts import current_user, find_user
 from .claims_desk import ClaimsDesk, ledger_amount
+from .language import install_language
 from .shared import SharedProgress, instance_secret
 from .views import bp, claims_desk, install_site, staff_sign_in_allowed
 
@@ -107,6 +108,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # Each worker runs its own fake RevU; simulated progress reaches all of them.
         app.extensions["demo_shared_progress"] = SharedProgress.for_server(app.instance_path)
     install_site(app, revu)
+    install_language(app)
     app.register_blueprint(bp)
     return app
 

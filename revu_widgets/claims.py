@@ -16,9 +16,9 @@ The clock follows what RevU's data says about an offer:
 - **reversed**: the reason is shown; a claim opens at once, as a dispute.
 - **credited**: nothing to claim from RevU. When the site's own ledger (the host's
   ``ledger_loader``) shows less than RevU credited, the problem is the site's own, and a claim
-  opens at once.
+  opens at once and stays open (what the site owes has no RevU window).
 
-Every claim closes :attr:`ClaimPolicy.window` after it opened.
+Every other claim closes :attr:`ClaimPolicy.window` after it opened.
 """
 
 from __future__ import annotations
@@ -113,7 +113,8 @@ class ClaimClock:
     reason: ClaimReason
     #: When a claim becomes (or became) possible; ``None`` when there is nothing to claim.
     opens_at: datetime | None
-    #: When the claim window ends; ``None`` when there is nothing to claim.
+    #: When the claim window ends; ``None`` when there is nothing to claim, or for the site's own
+    #: problem, which has no window.
     closes_at: datetime | None
     #: The moment the phase was worked out for.
     as_of: datetime
@@ -190,10 +191,11 @@ def claim_clock(
         reason = ClaimReason.STEP_NOT_RECORDED
         last = offer.last_activity_at
         opens = last + policy.step_wait if last else moment
-    closes = opens + policy.window
+    # RevU only looks into claims for a while; what the site itself owes has no such limit.
+    closes = None if reason is ClaimReason.SITE_MISSING_CREDIT else opens + policy.window
     if moment < opens:
         phase = ClaimPhase.WAIT
-    elif moment < closes:
+    elif closes is None or moment < closes:
         phase = ClaimPhase.OPEN
     else:
         phase = ClaimPhase.CLOSED

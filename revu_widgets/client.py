@@ -37,14 +37,16 @@ from . import __version__
 from .errors import (
     AuthenticationError,
     BadPayloadError,
-    BannedError,
     ConfigurationError,
+    ForbiddenError,
     InvalidRequestError,
+    IpBannedError,
     RateLimitedError,
     UpstreamBadRequestError,
     UpstreamError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
+    UserBannedError,
 )
 from .models import (
     Offer,
@@ -61,6 +63,7 @@ from .schemas import (
     Vocabulary,
     complete_offer,
     parse_progress_page,
+    raw_error_code,
     raw_support_id,
 )
 
@@ -100,7 +103,15 @@ _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE: Final = 0.2
 _BACKOFF_CAP: Final = 2.0
 _CHUNK_BYTES: Final = 64 * 1024
-_BAN_CODES: Final = frozenset({"USER_BANNED", "IP_BANNED"})
+# Error codes that say the key is the problem (RevU documents none by name; these are the
+# usual spellings).
+_KEY_WORDS: Final = ("KEY", "AUTH", "CREDENTIAL", "TOKEN")
+
+
+def _is_key_code(code: str) -> bool:
+    return any(word in code for word in _KEY_WORDS) or code == "UNAUTHORIZED"
+
+
 _PATH: Final = "/api/v1/users/{user_id}/getprogress"
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
 # A "." or ".." segment between slashes (either kind), percent-encoded ones included.
@@ -906,28 +917,37 @@ def _decode_json(body: bytes) -> object | None:
 def _error_body(body: bytes) -> tuple[str | None, str | None]:
     """``(code, support_id)`` from a JSON error body, when it has them."""
     payload = _decode_json(body) if body else None
-    if not isinstance(payload, dict):
-        return None, None
-    code = payload.get("code")
-    if not (isinstance(code, str) and code.isascii() and len(code) <= 64):
-        code = None
-    return (code.strip().upper() if code else None), raw_support_id(payload)
+    return raw_error_code(payload), raw_support_id(payload)
 
 
 def _status_error(status: int, body: bytes, retry_after: float | None) -> UpstreamError:
     code, reference = _error_body(body)
-    if status in (401, 403):
-        if code in _BAN_CODES:
-            who = "this user" if code == "USER_BANNED" else "this user's IP address"
-            return BannedError(
-                f"RevU says {who} is banned from the offerwall, so offer progress cannot be "
-                "shown. The user can contact the publisher's support.",
-                reason=code,
-                reference=reference,
-            )
+    if code == "USER_BANNED":
+        return UserBannedError(
+            "RevU says this user is banned from the offerwall (USER_BANNED), so offer progress "
+            "cannot be shown. The user can contact the publisher's support.",
+            reason=code,
+            reference=reference,
+        )
+    if code == "IP_BANNED":
+        return IpBannedError(
+            "RevU says the IP address this request came from is banned from the offerwall "
+            "(IP_BANNED), so offer progress cannot be shown.",
+            reason=code,
+            reference=reference,
+        )
+    if status == 401 or (status == 403 and code is not None and _is_key_code(code)):
+        said = f", code {code}" if code else ""
         return AuthenticationError(
-            f"RevU refused the API key (HTTP {status}): check REVU_API_KEY is this wall's Get "
-            "Progress key from the RevU Publisher Portal (Offerwall > API Key).",
+            f"RevU refused the API key (HTTP {status}{said}): check REVU_API_KEY is this wall's "
+            "Get Progress key from the RevU Publisher Portal (Offerwall > API Key).",
+            reference=reference,
+        )
+    if status == 403:
+        said = f"with code {code}" if code else "without an error code"
+        return ForbiddenError(
+            f"RevU refused the request (HTTP 403, {said}). RevU did not say the API key is "
+            "wrong; if it keeps happening, contact RevU support and quote the reference.",
             reference=reference,
         )
     if status == 400:

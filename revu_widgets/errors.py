@@ -56,8 +56,19 @@ class AuthenticationError(UpstreamError):
     code = "upstream_auth"
 
 
+class ForbiddenError(UpstreamError):
+    """RevU refused the request (403) without saying the key is wrong or the member banned."""
+
+    http_status = 502
+    code = "upstream_forbidden"
+
+
 class BannedError(UpstreamError):
-    """RevU says the user or their IP address is banned from the offerwall (403)."""
+    """RevU says the user or their IP address is banned from the offerwall (403).
+
+    Raised as :class:`UserBannedError` or :class:`IpBannedError`, which members are told about
+    in different words.
+    """
 
     http_status = 403
     code = "banned"
@@ -68,6 +79,18 @@ class BannedError(UpstreamError):
         super().__init__(message, reference=reference)
         #: ``"USER_BANNED"`` or ``"IP_BANNED"``.
         self.reason = reason
+
+
+class UserBannedError(BannedError):
+    """RevU's ``USER_BANNED``: this member's account may not use the offerwall."""
+
+    code = "user_banned"
+
+
+class IpBannedError(BannedError):
+    """RevU's ``IP_BANNED``: the member's network address may not use the offerwall."""
+
+    code = "ip_banned"
 
 
 class RateLimitedError(UpstreamError):
@@ -142,7 +165,9 @@ __all__ = [
     "BadPayloadError",
     "BannedError",
     "ConfigurationError",
+    "ForbiddenError",
     "InvalidRequestError",
+    "IpBannedError",
     "NotSignedInError",
     "OfferNotFoundError",
     "RateLimitedError",
@@ -151,4 +176,5 @@ __all__ = [
     "UpstreamError",
     "UpstreamTimeoutError",
     "UpstreamUnavailableError",
+    "UserBannedError",
 ]

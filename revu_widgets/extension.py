@@ -60,10 +60,11 @@ DEFAULT_CONFIG: dict[str, Any] = {
     # seconds: a cheap check that never calls RevU. 0 leaves only the REVU_REFRESH_SECONDS poll.
     "REVU_LIVE_CHECK_SECONDS": 1.5,
     # The Content-Security-Policy of the kit's pages; ``{nonce}`` is replaced per request.
-    # Only scripts carrying the page's nonce run (not any script the site serves), and offer
-    # images load over https only. Set to None when the host application sends its own policy.
+    # Only scripts carrying the page's nonce run (not any script the site serves); a host
+    # layout's inline <style> runs with the nonce too; offer images load over https only.
+    # Set to None when the host application sends its own policy.
     "REVU_CONTENT_SECURITY_POLICY": (
-        "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self'; "
+        "default-src 'self'; script-src 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
         "img-src 'self' https:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
         "frame-ancestors 'self'; form-action 'self'"
     ),

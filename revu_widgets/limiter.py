@@ -5,7 +5,8 @@ member snapshots are: in this process for ``memory://``, in Redis for ``redis://
 ``rediss://``. Keys are hashed, so client addresses and member ids are never stored in clear.
 
 When the shared storage cannot be reached, attempts are allowed (and one line per minute is
-logged): a throttle must never turn an outage of Redis into an outage of the site.
+logged), and it is left alone for a few seconds so requests do not each wait for it: a throttle
+must never turn an outage of Redis into an outage of the site.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ KEY_PREFIX: Final = "revu:limits"
 LOG_INTERVAL: Final = 60.0
 #: Longest a limiter call may wait for Redis, in seconds.
 REDIS_TIMEOUT: Final = 0.5
+#: After a storage failure, attempts are allowed without asking it for this many seconds.
+RETRY_SECONDS: Final = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +63,13 @@ class RateLimiter:
         self._window = MovingWindowRateLimiter(self._storage)
         self._log_lock = threading.Lock()
         self._logged_at = -math.inf
+        self._down_until = -math.inf
 
     def hit(self, rule: str, scope: str, key: str) -> Decision:
         """Count one attempt; ``allowed`` is False when it is one too many."""
         item, ids = _item(rule), self._ids(scope, key)
+        if self._is_down():
+            return Decision(True)
         try:
             if self._window.hit(item, *ids):
                 return Decision(True)
@@ -75,6 +81,8 @@ class RateLimiter:
     def peek(self, rule: str, scope: str, key: str) -> Decision:
         """Whether one more attempt would be allowed, without counting it."""
         item, ids = _item(rule), self._ids(scope, key)
+        if self._is_down():
+            return Decision(True)
         try:
             if self._window.test(item, *ids):
                 return Decision(True)
@@ -97,9 +105,13 @@ class RateLimiter:
         stats = self._window.get_window_stats(item, *ids)
         return max(1, math.ceil(stats.reset_time - time.time()))
 
+    def _is_down(self) -> bool:
+        return time.monotonic() < self._down_until
+
     def _storage_failed(self, exc: BaseException) -> None:
         with self._log_lock:
             now = time.monotonic()
+            self._down_until = now + RETRY_SECONDS
             if now - self._logged_at < LOG_INTERVAL:
                 return
             self._logged_at = now

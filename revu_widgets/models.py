@@ -320,12 +320,7 @@ class Offer:
         return (
             self.total_reward is not None
             and self.state is not OfferState.REVERSED_OR_EXPIRED
-            and _latest(self._offer_timestamps()) is not None
-            and (
-                self.state is not OfferState.PENDING
-                or self.completed_at is not None
-                or self.updated_at is not None
-            )
+            and self.updated_at is not None
         )
 
     @property
@@ -512,8 +507,12 @@ def _latest(values: Iterable[datetime | None]) -> datetime | None:
 
 
 def activity_sort_key(offer: Offer) -> tuple[int, float, float]:
-    """History order: in-progress first by urgency (closest expiry), then newest activity."""
-    last = offer.last_activity_at.timestamp() if offer.last_activity_at else 0.0
+    """History order: in-progress first by urgency (closest expiry), then newest activity.
+
+    Activity is RevU's ``updated_at`` when it gave one, else the latest time the offer has.
+    """
+    latest = offer.updated_at or offer.last_activity_at
+    last = latest.timestamp() if latest else 0.0
     if offer.state is OfferState.IN_PROGRESS:
         expiry = offer.expires_at.timestamp() if offer.expires_at else float("inf")
         return (0, expiry, -last)

@@ -5,8 +5,9 @@ the JSON API and the support tools all read it from here. :func:`install` puts t
 on an application's Jinja environment as ``revu_*`` filters and globals, so the macros work in any
 host template, even one that imports them without context.
 
-Text goes through Flask-Babel's ``gettext`` when Flask-Babel is installed and set up on the app
-and a request is being answered, and is plain English otherwise (the CLI, background jobs).
+Text is translated by :mod:`revu_widgets.i18n`: the kit's own catalogs for the request's
+language (Flask-Babel's locale, else Accept-Language), with the host's Flask-Babel catalogs
+first; plain English outside a request (the CLI, background jobs).
 Numbers and dates are always formatted with Babel for the request's locale. Nothing here returns
 markup: upstream text stays plain, and Jinja escapes it.
 """
@@ -26,9 +27,11 @@ from babel import dates as babel_dates
 from babel import numbers as babel_numbers
 from flask import Flask, current_app, g, has_app_context, has_request_context, request
 
+from . import i18n
 from .errors import (
     BannedError,
     InvalidRequestError,
+    IpBannedError,
     NotSignedInError,
     OfferNotFoundError,
     RateLimitedError,
@@ -37,11 +40,6 @@ from .errors import (
     UpstreamUnavailableError,
 )
 from .models import Offer, OfferState, ProgressSummary, SkippedOffer, Step, StepStatus
-
-try:  # Flask-Babel is optional: the host app decides whether it translates.
-    import flask_babel
-except ImportError:  # pragma: no cover - depends on the host environment
-    flask_babel = None
 
 DEFAULT_CURRENCY_NAME = "coins"
 
@@ -97,42 +95,22 @@ _REWARD_KIND_LABELS: Mapping[str, str] = {
 # --- translation ----------------------------------------------------------------------------
 
 
-def _babel_active() -> bool:
-    # Only inside a request: Flask-Babel's locale and timezone selectors usually read the
-    # request (Accept-Language, the signed-in user), and raise when called from the CLI or a job.
-    return flask_babel is not None and has_request_context() and "babel" in current_app.extensions
-
-
-def _plain_gettext(message: str, **variables: Any) -> str:
-    return message % variables if variables else message
-
-
-def _babel_gettext(message: str, **variables: Any) -> str:
-    return str(flask_babel.gettext(message, **variables))
-
-
 Translate = Callable[..., str]
 
 
 def _translator() -> Translate:
-    # Code that words many things asks once whether Flask-Babel is active, not per message:
-    # the check reads the app context, and a support page words thousands of messages.
-    return _babel_gettext if _babel_active() else _plain_gettext
+    # Code that words many things asks for the request's translator once, not per message.
+    return i18n.translator().gettext
 
 
 def gettext(message: str, **variables: Any) -> str:
-    """Translate ``message`` (Flask-Babel when active) and fill ``%(name)s`` placeholders."""
-    if _babel_active():
-        return _babel_gettext(message, **variables)
-    return _plain_gettext(message, **variables)
+    """Translate ``message`` for the request (see :mod:`revu_widgets.i18n`), fill placeholders."""
+    return i18n.translator().gettext(message, **variables)
 
 
 def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
     """Plural-aware :func:`gettext`; ``%(num)d`` is always available to the message."""
-    if _babel_active():
-        return str(flask_babel.ngettext(singular, plural, num, **variables))
-    variables.setdefault("num", num)
-    return (singular if num == 1 else plural) % variables
+    return i18n.translator().ngettext(singular, plural, num, **variables)
 
 
 # --- locale, timezone, formatting -----------------------------------------------------------
@@ -140,10 +118,9 @@ def ngettext(singular: str, plural: str, num: int, **variables: Any) -> str:
 
 def current_locale() -> Locale:
     """The locale to format for: Flask-Babel's, else the best Accept-Language Babel knows."""
-    if _babel_active():
-        locale = flask_babel.get_locale()
-        if locale is not None:
-            return locale  # type: ignore[no-any-return]
+    locale = i18n.host_locale()
+    if locale is not None:
+        return locale
     if not has_request_context():
         return Locale.parse("en")
     cached = g.get("_revu_locale")
@@ -167,20 +144,12 @@ def _locale_from_accept_language() -> Locale:
 
 def current_timezone() -> tzinfo:
     """Flask-Babel's timezone for the user when it is active, else UTC."""
-    if _babel_active():
-        tz = flask_babel.get_timezone()
-        if tz is not None:
-            return tz  # type: ignore[no-any-return]
-    return UTC
+    return i18n.host_timezone() or UTC
 
 
 def html_lang() -> str:
-    """The language the kit's text is in, for ``<html lang>`` (English unless translated)."""
-    if _babel_active():
-        locale = flask_babel.get_locale()
-        if locale is not None:
-            return str(locale).replace("_", "-")
-    return "en"
+    """The language the kit's text is in, for ``<html lang>`` (``"en"``, ``"de"``, ``"pt-BR"``)."""
+    return i18n.translator().language
 
 
 def currency_name() -> str:
@@ -876,9 +845,15 @@ def error_text(exc: RevUError, *, for_staff: bool = False) -> tuple[str, str]:
             reason=reason,
             code=exc.reason,
         )
+    if isinstance(exc, IpBannedError):
+        return gettext("Offers are not available"), gettext(
+            "Offers are not available from the network you are connected to. Try another "
+            "connection (for example mobile data instead of a VPN or public Wi-Fi); if you "
+            "think this is a mistake, contact support and quote the reference below."
+        )
     if isinstance(exc, BannedError):
         return gettext("Offers are not available"), gettext(
-            "Offers are not available for your account or network. "
+            "Offers are not available for your account. "
             "If you think this is a mistake, contact support and quote the reference below."
         )
     if isinstance(exc, RateLimitedError):

@@ -215,6 +215,8 @@ def clock_short(clock: ClaimClock) -> str:
         return gettext(
             "Report possible from %(when)s", when=presentation.format_datetime(clock.opens_at)
         )
+    if clock.phase is ClaimPhase.OPEN and clock.closes_at is None:
+        return gettext("You can report a problem")
     if clock.phase is ClaimPhase.OPEN:
         return gettext(
             "You can report a problem until %(date)s",
@@ -692,7 +694,11 @@ def _file(
         )
     try:
         answers = _read_answers(
-            form, files, clock, offer, allow_files=_delivery_mode(widgets) == "handler"
+            form,
+            files,
+            clock,
+            offer,
+            allow_files=_delivery_mode(widgets) == "handler" and max_files > 0,
         )
     except FormProblem as problem:
         audit_claim(user_id=user_id, offer_id=offer_id, result=f"invalid_{problem.status}")

@@ -864,10 +864,8 @@ SUMMARY_FIELDS: Final = (
     "user_completed",
     "total_user_reward",
     "reporting",
-    "started_at",
     "updated_at",
     "completed_at",
-    "credited_at",
     "expires_at",
 )
 
@@ -1019,6 +1017,30 @@ def raw_offer_id(raw: object, vocabulary: Vocabulary = DOCUMENTED_VOCABULARY) ->
     return _label(vocabulary.resolve("offer", raw).get("offer_id"))
 
 
+_MAX_ERROR_CODE: Final = 64
+
+
+def raw_error_code(payload: object) -> str | None:
+    """RevU's error code from a decoded error body, upper-cased, or ``None``.
+
+    RevU does not document one error shape; these are read: ``{"code": ...}``,
+    ``{"status": "error", "code": ..., "message": ...}``, ``{"error": {"code": ...}}`` and
+    ``{"error": "CODE"}``.
+    """
+    if not isinstance(payload, Mapping):
+        return None
+    error = payload.get("error")
+    for candidate in (
+        payload.get("code"),
+        error.get("code") if isinstance(error, Mapping) else error,
+    ):
+        if isinstance(candidate, str) and candidate.isascii():
+            code = candidate.strip().upper()
+            if code and len(code) <= _MAX_ERROR_CODE and code.replace("_", "").isalnum():
+                return code
+    return None
+
+
 def raw_support_id(payload: object) -> str | None:
     """RevU's ``support_id`` from a raw answer (success or error body), when readable."""
     if not isinstance(payload, Mapping):
@@ -1148,6 +1170,7 @@ __all__ = [
     "parse_offer",
     "parse_progress_page",
     "parse_timestamp",
+    "raw_error_code",
     "raw_offer_id",
     "raw_support_id",
     "step_status_from_word",

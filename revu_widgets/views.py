@@ -32,6 +32,7 @@ from werkzeug.security import safe_join
 
 from . import listing, presentation, report
 from .client import OFFER_ID_RULE
+from .csp import policy_with_report_uri, register_csp_report
 from .errors import (
     BadPayloadError,
     ConfigurationError,
@@ -243,6 +244,7 @@ def create_blueprint(
 
     register_support_views(bp, widgets)
     report.register_report_views(bp, widgets, _load_offer)
+    register_csp_report(bp)
     return bp
 
 
@@ -486,5 +488,7 @@ def _add_security_headers(response: R) -> R:
     headers["X-Content-Type-Options"] = "nosniff"
     policy = current_app.config["REVU_CONTENT_SECURITY_POLICY"]
     if policy and "Content-Security-Policy" not in headers:
+        if current_app.debug:
+            policy = policy_with_report_uri(policy)
         headers["Content-Security-Policy"] = policy.replace("{nonce}", g.get("revu_csp_nonce", ""))
     return response

@@ -134,6 +134,10 @@ def test_credited_by_revu_but_missing_from_the_site_ledger_is_the_sites_problem(
     assert clock.shortfall == Decimal(200)
     assert clock.opens_at == NOW - 2 * DAY
     assert clock.as_dict()["shortfall"] == 200
+    # What the site owes has no RevU window: a year later it is still open.
+    later = claim_clock(credited(), site_credited=Decimal(100), now=NOW + timedelta(days=365))
+    assert later.phase is ClaimPhase.OPEN
+    assert later.closes_at is None
 
 
 def test_the_policy_comes_from_config_and_changes_the_clock() -> None:

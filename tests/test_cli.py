@@ -105,7 +105,7 @@ def test_terminal_control_characters_in_names_are_neutralised(
     ("args", "message"),
     [
         (["alex-42", "--status", "lost"], "unknown status 'lost'"),
-        (["banned-pat"], "[banned]"),
+        (["banned-pat"], "[user_banned]"),
     ],
 )
 def test_failures_exit_non_zero_with_one_line(

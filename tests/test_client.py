@@ -21,13 +21,16 @@ from revu_widgets.errors import (
     BadPayloadError,
     BannedError,
     ConfigurationError,
+    ForbiddenError,
     InvalidRequestError,
+    IpBannedError,
     RateLimitedError,
     RevUError,
     UpstreamBadRequestError,
     UpstreamError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
+    UserBannedError,
 )
 from revu_widgets.models import OfferState, RewardStatus
 
@@ -413,6 +416,51 @@ def test_banned_answers_carry_the_reason(
         client.get_progress("u-42")
     assert caught.value.reason == code
     assert caught.value.reference == "77"
+
+
+# Every error body shape RevU's docs leave open (get-progress.md, "Errors").
+ERROR_SHAPES = [
+    lambda code: {"code": code},
+    lambda code: {"status": "error", "code": code, "message": "m"},
+    lambda code: {"error": {"code": code, "message": "m"}},
+    lambda code: {"error": code},
+]
+
+
+@pytest.mark.parametrize("shape", ERROR_SHAPES)
+@pytest.mark.parametrize(
+    ("code", "error", "error_code"),
+    [
+        ("USER_BANNED", UserBannedError, "user_banned"),
+        ("user_banned", UserBannedError, "user_banned"),
+        ("IP_BANNED", IpBannedError, "ip_banned"),
+        ("INVALID_API_KEY", AuthenticationError, "upstream_auth"),
+        ("WALL_DISABLED", ForbiddenError, "upstream_forbidden"),
+    ],
+)
+def test_error_code_is_read_from_every_documented_shape(
+    client: RevUClient,
+    upstream: responses.RequestsMock,
+    shape: Any,
+    code: str,
+    error: type[Exception],
+    error_code: str,
+) -> None:
+    upstream.get(URL, status=403, json=shape(code))
+    with pytest.raises(error) as caught:
+        client.get_progress("u-42")
+    assert caught.value.code == error_code  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("body", ["Forbidden", "<html>403</html>", "", '{"error": 5}'])
+def test_403_without_a_code_is_not_called_a_bad_key(
+    client: RevUClient, upstream: responses.RequestsMock, body: str
+) -> None:
+    upstream.get(URL, status=403, body=body)
+    with pytest.raises(ForbiddenError) as caught:
+        client.get_progress("u-42")
+    assert "REVU_API_KEY" not in str(caught.value)
+    assert "did not say the API key is wrong" in str(caught.value)
 
 
 def test_bad_request_is_mapped(client: RevUClient, upstream: responses.RequestsMock) -> None:

@@ -27,6 +27,7 @@ from revu_widgets.fake import (
     serve_in_thread,
 )
 from revu_widgets.fake.data import generate_offers, window_for
+from revu_widgets.fake.dialects import speak_offer
 
 NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
@@ -466,10 +467,19 @@ def test_set_offers_serves_raw_data_unchanged_until_reset(
 
 
 def served_as(server: FakeServer, offers: list[dict[str, object]]) -> list[dict[str, object]]:
-    """Generated offers as the server sends them: with images drawn by the server itself."""
+    """Generated offers as the server sends them: with images drawn by the server itself, in
+    the fake's dialect."""
     images = f"{server.url}/_fake/images/"
     return [
-        {**o, "image_url": str(o["image_url"]).replace("https://cdn.revu.example/offers/", images)}
+        speak_offer(
+            {
+                **o,
+                "image_url": str(o["image_url"]).replace(
+                    "https://cdn.revu.example/offers/", images
+                ),
+            },
+            server.app.dialect,
+        )
         for o in offers
     ]
 

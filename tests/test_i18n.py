@@ -2,7 +2,7 @@
 
 A host site configures Flask-Babel with a German locale and a catalog compiled at test time from
 the kit's own ``messages.pot``; the pages come over real HTTP from the fake RevU on loopback.
-Without Flask-Babel the kit speaks English and formats numbers and dates for Accept-Language.
+Without Flask-Babel the kit's own catalogs and number and date formats follow Accept-Language.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from flask.testing import FlaskClient
 from flask_babel import Babel
 from flask_babel import gettext as host_gettext
 
-from revu_widgets import presentation
+from revu_widgets import i18n
 from revu_widgets.fake import FakeRevU
 
 from .conftest import HostFactory, sign_in
@@ -294,35 +294,51 @@ def test_timezone_selector_moves_displayed_times(
 
 
 @pytest.mark.parametrize(
-    ("accept_language", "amount", "credited"),
+    ("accept_language", "lang", "words", "amount", "credited"),
     [
-        ("de-DE,de;q=0.9", '<span class="revu-reward__value">4.200</span>', "20.11.2026"),
-        ("en-US,en;q=0.8", '<span class="revu-reward__value">4,200</span>', "Nov 20, 2026"),
+        (
+            "de-DE,de;q=0.9",
+            "de",
+            ("Meine Angebote", "In Bearbeitung", "3 von 4 Schritten"),
+            '<span class="revu-reward__value">4.200</span>',
+            "Am 20.11.2026 gutgeschrieben: 300 coins wurden deinem Guthaben hinzugefügt.",
+        ),
+        (
+            "en-US,en;q=0.8",
+            "en",
+            ("My offers", "In progress", "3 of 4 steps"),
+            '<span class="revu-reward__value">4,200</span>',
+            "Credited on Nov 20, 2026: 300 coins were added to your balance.",
+        ),
     ],
 )
-def test_without_flask_babel_text_is_english_and_formats_follow_accept_language(
-    english_member: FlaskClient, accept_language: str, amount: str, credited: str
+def test_without_flask_babel_text_and_formats_follow_accept_language(
+    english_member: FlaskClient,
+    accept_language: str,
+    lang: str,
+    words: tuple[str, ...],
+    amount: str,
+    credited: str,
 ) -> None:
     history = page(english_member, "/rewards/", **{"Accept-Language": accept_language})
-    assert '<html lang="en">' in history
-    assert "My offers" in history
-    assert "In progress" in history
-    assert "3 of 4 steps" in history
+    assert f'<html lang="{lang}">' in history
+    for word in words:
+        assert word in history
     assert amount in history
     detail = page(english_member, "/rewards/offers/61002", **{"Accept-Language": accept_language})
-    assert f"Credited on {credited}: 300 coins were added to your balance." in detail
+    assert credited in detail
 
 
-def test_host_without_flask_babel_installed_gets_english(
+def test_host_without_flask_babel_installed_follows_accept_language(
     german_member: GermanHost, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     client = german_member("Europe/Berlin")
-    monkeypatch.setattr(presentation, "flask_babel", None)
+    monkeypatch.setattr(i18n, "flask_babel", None)
     html = page(client, "/rewards/offers/61002", **{"Accept-Language": "de"})
-    assert '<html lang="en">' in html
-    assert "Meine Angebote" not in html
-    # German formats from Accept-Language; times stay in UTC without Flask-Babel's timezone.
-    assert "Credited on 20.11.2026: 300 coins" in html
+    # The kit's own German catalog; times stay in UTC without Flask-Babel's timezone.
+    assert '<html lang="de">' in html
+    assert "Meine Angebote" in html
+    assert "Am 20.11.2026 gutgeschrieben: 300 coins" in html
     assert "20.11.2026, 23:30" in html
 
 

@@ -37,13 +37,19 @@ PROBE = textwrap.dedent(
             '{% from "revu_widgets/macros.html" import revu_assets %}{{ revu_assets() }}'
         )
         urls = [url_for("revu_widgets.static", filename=name) for name in static]
+    words = {}
+    for language in ("de", "es", "fr", "pt-BR"):
+        with app.test_request_context("/", headers={"Accept-Language": language}):
+            words[language] = render_template_string('{{ revu_gettext("My offers") }}')
     client = app.test_client()
     served = {}
     for url in urls:
         response = client.get(url)
         served[url] = [response.status_code, len(response.data)]
         response.close()
-    print(json.dumps({"package": revu_widgets.__file__, "html": html, "served": served}))
+    print(json.dumps(
+        {"package": revu_widgets.__file__, "html": html, "served": served, "words": words}
+    ))
     """
 )
 
@@ -75,6 +81,13 @@ def _assert_probe_served_kit(result: dict[str, object]) -> None:
     assert isinstance(served, dict)
     assert len(served) == len(_repo_assets("static"))
     assert all(status == 200 and size > 0 for status, size in served.values()), served
+    # The compiled catalogs are found: the kit speaks each shipped language.
+    assert result["words"] == {
+        "de": "Meine Angebote",
+        "es": "Mis ofertas",
+        "fr": "Mes offres",
+        "pt-BR": "Minhas ofertas",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +139,10 @@ def test_wheel_holds_every_template_and_static_file(wheel: Path) -> None:
             assert f"revu_widgets/{folder}/{relative}" in names, f"{relative} missing from wheel"
     assert "revu_widgets/py.typed" in names
     assert "revu_widgets/locale/messages.pot" in names
+    for language in ("de", "es", "fr", "pt_BR"):
+        for suffix in ("po", "mo"):
+            catalog = f"revu_widgets/locale/{language}/LC_MESSAGES/revu_widgets.{suffix}"
+            assert catalog in names, f"{catalog} missing from wheel"
     assert not any(name.startswith(("tests/", "demo_app/", "templates/")) for name in names)
 
 

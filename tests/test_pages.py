@@ -289,7 +289,7 @@ def test_banned_user_gets_a_clear_403(host: Flask) -> None:
     response = client.get("/rewards/")
     assert response.status_code == 403
     assert "not available for your account" in response.get_data(as_text=True)
-    assert client.get("/rewards/api/progress").get_json()["error"]["code"] == "banned"
+    assert client.get("/rewards/api/progress").get_json()["error"]["code"] == "user_banned"
 
 
 def test_offer_without_usable_id_is_skipped_with_a_notice(

@@ -15,7 +15,7 @@ from revu_widgets import presentation
 from revu_widgets.errors import (
     AuthenticationError,
     BadPayloadError,
-    BannedError,
+    IpBannedError,
     OfferNotFoundError,
     RateLimitedError,
     UpstreamTimeoutError,
@@ -412,7 +412,7 @@ def test_tab_labels(en: None) -> None:
         (RateLimitedError("429 from RevU", retry_after=3), "Too many requests"),
         (UpstreamTimeoutError("read timeout"), "The offers service is slow"),
         (UpstreamUnavailableError("503"), "Offers are temporarily unavailable"),
-        (BannedError("banned", reason="IP_BANNED"), "Offers are not available"),
+        (IpBannedError("banned", reason="IP_BANNED"), "Offers are not available"),
         (AuthenticationError("RevU refused the API key"), "We could not load your offers"),
         (BadPayloadError("offers is not a list"), "We could not load your offers"),
     ],

@@ -204,3 +204,19 @@ def test_without_redis_server_the_tests_fail_with_an_install_message(
     with pytest.raises(pytest.fail.Exception) as failure:
         RedisServer()
     assert "apt-get install redis-server" in str(failure.value)
+
+
+def test_the_throttle_lets_attempts_through_while_redis_is_down(
+    make_host: HostFactory, redis_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    token = "s" * 40
+    app = instance(make_host, redis_server, REVU_SUPPORT_TOKEN=token)
+    client = app.test_client()
+    url = f"/rewards/support/api/users/{MEMBER}"
+    redis_server.kill()
+    with caplog.at_level(logging.WARNING, logger="revu_widgets.limiter"):
+        wrong = [client.get(url, headers={"Authorization": "Bearer no"}) for _ in range(3)]
+        right = client.get(url, headers={"Authorization": f"Bearer {token}"})
+    assert [r.status_code for r in wrong] == [401] * 3
+    assert right.status_code == 200
+    assert sum("rate limiter cannot reach" in r.getMessage() for r in caplog.records) == 1

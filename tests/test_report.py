@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -165,6 +165,35 @@ def test_offer_json_carries_the_clock_for_each_state(client: FlaskClient) -> Non
     assert one["suggested_action"]["code"] == "wait"
 
 
+def test_offer_page_shows_the_clock_and_a_report_button_only_while_open(
+    client: FlaskClient,
+) -> None:
+    overdue = client.get(f"/rewards/offers/{OVERDUE}").text
+    assert f'href="{report_url(OVERDUE)}"' in overdue
+    assert 'data-revu-claim="open"' in overdue
+    # High on the page: before the steps and the claim details a phone user scrolls past.
+    assert overdue.index("Report a problem") < overdue.index("revu-steps-title")
+
+    waiting = client.get(f"/rewards/offers/{WAITING}").text
+    # Rendered hidden, for the live refresh to show once the window opens.
+    hidden_button = '<p data-revu-show="claim.report_url" hidden><a class="revu-button" href="{}"'
+    assert hidden_button.format(report_url(WAITING)) in waiting
+    assert 'data-revu-claim="wait"' in waiting
+    assert "you can report it then" in waiting
+
+
+def test_history_cards_link_to_the_report_only_when_a_claim_is_open(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/rewards/").text
+
+    for offer_id in (OVERDUE, REVERSED, IN_PROGRESS):
+        assert f'href="{report_url(offer_id)}"' in page
+    for offer_id in (WAITING, CREDITED):
+        assert report_url(offer_id) not in page
+    assert "Report possible from" in page
+
+
 def test_report_page_before_the_window_says_when_and_has_no_form(client: FlaskClient) -> None:
     page = client.get(report_url(WAITING))
 
@@ -258,6 +287,20 @@ def test_a_request_larger_than_every_image_together_is_refused(
     response = send(client, OVERDUE, files=[(PNG + bytes(200_000), "huge.png")])
 
     assert response.status_code == 413
+    assert claims == []
+
+
+@pytest.mark.parametrize("config", [{"REVU_CLAIM_MAX_FILES": 0}, {"handler": None}])
+def test_images_are_refused_where_the_form_offers_none(
+    make_app: Callable[..., Flask], claims: list[Claim], config: dict[str, Any]
+) -> None:
+    client = sign_in(make_app(**config).test_client(), MEMBER)
+    assert 'type="file"' not in client.get(report_url(OVERDUE)).text
+
+    response = send(client, OVERDUE, files=[(PNG, "a.png")])
+
+    assert response.status_code == 422
+    assert "Attachments cannot be sent" in response.text
     assert claims == []
 
 
@@ -485,6 +528,7 @@ def test_credited_by_revu_but_not_by_the_site_is_the_sites_own_problem(
     page = client.get(report_url(CREDITED)).text
     assert "That is our mistake, not yours" in page
     assert "<form" in page
+    assert f'href="{report_url(CREDITED)}"' in client.get(f"/rewards/offers/{CREDITED}").text
     response = send(client, CREDITED, problem="missing_from_balance")
 
     assert response.status_code == 200
@@ -636,19 +680,10 @@ def test_reports_over_the_members_limit_are_refused_with_retry_after(
     assert "result=rate_limited" in claim_lines(caplog)[-1].getMessage()
 
 
-@pytest.fixture
-def shared_redis() -> Iterator[RedisServer]:
-    server = RedisServer()
-    try:
-        yield server
-    finally:
-        server.stop()
-
-
 def test_the_limit_is_shared_by_every_worker_through_redis(
-    make_app: Callable[..., Flask], claims: list[Claim], shared_redis: RedisServer
+    make_app: Callable[..., Flask], claims: list[Claim], redis_server: RedisServer
 ) -> None:
-    config = {"REVU_CLAIM_LIMIT": "1/hour", "REVU_CACHE_URL": shared_redis.url}
+    config = {"REVU_CLAIM_LIMIT": "1/hour", "REVU_CACHE_URL": redis_server.url}
     first = sign_in(make_app(**config).test_client(), MEMBER)
     second = sign_in(make_app(**config).test_client(), MEMBER)
 
@@ -660,3 +695,58 @@ def test_the_limit_is_shared_by_every_worker_through_redis(
 def test_a_claim_limit_that_is_not_a_rate_is_refused_at_start(make_host: HostFactory) -> None:
     with pytest.raises(ConfigurationError, match="REVU_CLAIM_LIMIT"):
         make_host(REVU_CLAIM_LIMIT="lots")
+
+
+# --- hostile upstream text ------------------------------------------------------------------------
+
+
+def test_hostile_offer_and_step_names_stay_text_in_the_form_ticket_and_link(
+    make_app: Callable[..., Flask], fake_revu: FakeRevU, claims: list[Claim]
+) -> None:
+    offer = overdue_pending_offer()
+    offer["name"] = "<script>alert(1)</script>\nUser ID: forged"
+    offer["events"][0]["name"] = '"><img src=x onerror=alert(2)>'
+    fake_revu.set_offers(MEMBER, [offer])
+    client = sign_in(make_app().test_client(), MEMBER)
+
+    form = client.get(report_url(OVERDUE)).text
+    assert "<script>alert(1)" not in form
+    assert "<img src=x" not in form
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in form
+
+    sent = send(client, OVERDUE, step="0")
+    assert sent.status_code == 200
+    assert "<script>alert(1)" not in sent.text
+    text = claims[0].ticket_text
+    # Upstream text cannot add lines of its own to the ticket.
+    assert "\nUser ID: forged" not in text
+    assert f"\nUser ID: {MEMBER}" in text
+
+
+# --- upstream trouble ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("fault", "params", "status"),
+    [("status", {"status": 503}, 503), ("non_json", {}, 503), ("envelope", {}, 502)],
+)
+def test_upstream_trouble_is_a_friendly_page_and_files_nothing(
+    client: FlaskClient,
+    fake_revu: FakeRevU,
+    claims: list[Claim],
+    fault: str,
+    params: dict[str, Any],
+    status: int,
+) -> None:
+    with client.application.test_request_context():
+        token = form_token(MEMBER, OVERDUE)
+    fake_revu.add_fault(fault, count=None, **params)
+
+    page = client.get(report_url(OVERDUE))
+    sent = send(client, OVERDUE, token=token)
+
+    for response in (page, sent):
+        assert response.status_code == status
+        assert "Traceback" not in response.text
+        assert "quote this reference" in response.text
+    assert claims == []

@@ -223,7 +223,7 @@ def test_upstream_errors_come_back_as_json(client: FlaskClient) -> None:
     response = client.get("/rewards/support/api/users/banned-pat", headers=bearer())
 
     assert response.status_code == 403
-    assert response.get_json()["error"]["code"] == "banned"
+    assert response.get_json()["error"]["code"] == "user_banned"
 
 
 def test_id_with_a_slash_is_one_upstream_segment(client: FlaskClient, fake_revu: Any) -> None:

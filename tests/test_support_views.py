@@ -282,7 +282,7 @@ def test_upstream_refusal_uses_the_kit_error_page_and_is_audited(
     assert "text/html" in response.content_type
     assert response.headers["X-Request-Id"]
     [record] = audit_lines(caplog)
-    assert record.revu_audit["result"] == "banned"
+    assert record.revu_audit["result"] == "user_banned"
     assert record.revu_audit["offers"] is None
 
 

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 from .app import FAKE_API_KEY, FAKE_PUBLISHER_ID, FAKE_WALL_ID, FakeRevU, RecordedRequest
 from .data import BANNED_PREFIX, HEAVY_OFFER_COUNT, HEAVY_PREFIX, NEW_PREFIX
+from .dialects import DEFAULT_DIALECT, DIALECTS
 from .faults import ENVELOPE_VARIANTS, FAULT_DEFAULTS, FAULT_KINDS, Fault
 from .server import FakeServer, serve_in_thread
 
 __all__ = [
     "BANNED_PREFIX",
+    "DEFAULT_DIALECT",
+    "DIALECTS",
     "ENVELOPE_VARIANTS",
     "FAKE_API_KEY",
     "FAKE_PUBLISHER_ID",

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from ..client import is_loopback_host
 from .app import FAKE_API_KEY, FakeRevU
+from .dialects import DEFAULT_DIALECT, DIALECTS
 from .server import FakeServer
 
 
@@ -27,6 +28,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=FAKE_API_KEY,
         help="the key to accept (default: the fake's public test key)",
     )
+    parser.add_argument(
+        "--dialect",
+        choices=DIALECTS,
+        default=DEFAULT_DIALECT,
+        help="field names to answer with (default: RevU's documented ones)",
+    )
     parser.add_argument("--quiet", action="store_true", help="do not print a line per request")
     args = parser.parse_args(argv)
     if args.latency < 0:
@@ -37,7 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"warning: serving on {args.host} makes the fake reachable from other machines",
             file=sys.stderr,
         )
-    fake = FakeRevU(args.api_key, latency=args.latency)
+    fake = FakeRevU(args.api_key, latency=args.latency, dialect=args.dialect)
     log = None if args.quiet else (lambda line: print(line, flush=True))
     try:
         server = FakeServer(fake, args.host, args.port, log=log)
@@ -48,6 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     key = FAKE_API_KEY if args.api_key == FAKE_API_KEY else "(the key given with --api-key)"
     print(f"Fake RevU Get Progress API on {server.url}")
     print(f"  API key: {key}   (send it as the X-API-Key header)")
+    print(f"  Dialect: {args.dialect}")
     print(f"  Try:     {server.url}/api/v1/users/demo-42/getprogress")
     print('  Users:   "new-..." no offers, "heavy-..." 1,200 offers, "banned-..." 403,')
     print("           any other id a history of 12-20 offers in every state")

@@ -28,6 +28,7 @@ from .data import (
     offer_image_svg,
     start_of_day,
 )
+from .dialects import DEFAULT_DIALECT, check_dialect, speak_envelope, speak_offer
 from .faults import (
     Fault,
     corrupt_offer,
@@ -295,13 +296,25 @@ class FakeRevU:
     :param latency: seconds to wait before every Get Progress answer.
     :param now: the moment the data is relative to (naive means UTC); by default the start of
         the current UTC day, so every process serves the same data all day.
+    :param dialect: the field names generated data is sent with (one of
+        :data:`~revu_widgets.fake.dialects.DIALECTS`; RevU's documented names by default).
     """
 
     def __init__(
-        self, api_key: str = FAKE_API_KEY, *, latency: float = 0.0, now: datetime | None = None
+        self,
+        api_key: str = FAKE_API_KEY,
+        *,
+        latency: float = 0.0,
+        now: datetime | None = None,
+        dialect: str = DEFAULT_DIALECT,
     ) -> None:
         if not api_key:
             raise ConfigurationError("FakeRevU needs a non-empty api_key")
+        try:
+            #: The vocabulary generated data is sent in (see :mod:`revu_widgets.fake.dialects`).
+            self.dialect = check_dialect(dialect)
+        except ValueError as exc:
+            raise ConfigurationError(f"FakeRevU: {exc}") from None
         self._api_key = api_key.encode()
         #: Seconds to wait before every Get Progress answer; may be changed at any time.
         self.latency = latency
@@ -629,7 +642,9 @@ class FakeRevU:
             )
             for offer in page:
                 offer["click_url"] += extra
-        return {
+        if data.generated:
+            page = [speak_offer(offer, self.dialect) for offer in page]
+        envelope = {
             "status": "success",
             "publisher_id": FAKE_PUBLISHER_ID,
             "wall_id": FAKE_WALL_ID,
@@ -639,6 +654,7 @@ class FakeRevU:
             "limit": query.limit,
             "offers": page,
         }
+        return speak_envelope(envelope, self.dialect) if data.generated else envelope
 
     # -- faults applied ---------------------------------------------------------------------
 

@@ -360,6 +360,7 @@ _CLOCK_MODULES = (
     "revu_widgets.client",
     "revu_widgets.models",
     "revu_widgets.presentation",
+    "revu_widgets.report",
     "revu_widgets.schemas",
     "revu_widgets.support",
     "revu_widgets.fake.app",
