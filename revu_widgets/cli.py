@@ -1,8 +1,13 @@
-"""``flask revu ...``: the support view in a terminal.
+"""``flask revu ...``: the support view in a terminal, and a check of the upstream contract.
 
 ``flask revu progress USER_ID [--status S] [--json]`` prints a member's offers as a table (or as
 the support API's JSON), using the application's configured client. Every lookup is audited like
 the support pages. Failures end in one clear line and a non-zero exit status.
+
+``flask revu doctor USER_ID [--json] [--all]`` reads what the configured RevU sends for a member
+and reports what the kit understood of it (see :mod:`revu_widgets.doctor`): exit 0 when every
+offer was read, 1 when something was skipped, left out or doubtful, 2 when the upstream call or
+the configuration failed. The API key is never printed.
 """
 
 from __future__ import annotations
@@ -15,12 +20,17 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 from . import presentation
+from .client import MAX_PAGE_SIZE
+from .doctor import EXIT_FAILED, diagnose, render_report
 from .errors import RevUError
+from .extension import kit_state
 from .listing import STATUS_WORDS, parse_status_word
 from .models import Offer, UserProgress
+from .schemas import parse_progress_page
 from .support import lookup_progress, support_summary_as_json
 
 #: The ``flask revu`` command group; :meth:`RevUWidgets.init_app` adds it to the app's CLI.
@@ -55,6 +65,38 @@ def progress_command(user_id: str, status_word: str, as_json: bool) -> None:
         click.echo(json.dumps(support_summary_as_json(progress, status=status), indent=2))
         return
     click.echo(render_table(progress))
+
+
+@revu_cli.command("doctor")
+@click.argument("user_id")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--all", "walk_all", is_flag=True, help="Read every page, not only the first.")
+@click.pass_context
+def doctor_command(ctx: click.Context, user_id: str, as_json: bool, walk_all: bool) -> None:
+    """Check what RevU sends for USER_ID against what the kit reads.
+
+    Exit 0: every offer was read; 1: something was skipped, left out or doubtful; 2: the
+    upstream call or the configuration failed.
+    """
+    try:
+        client = kit_state().client
+        answers = [(0, client.get_raw_progress(user_id))]
+        if walk_all:
+            total = parse_progress_page(answers[0][1].payload, vocabulary=client.vocabulary).total
+            cap = int(current_app.config["REVU_MAX_PAGES"]) * MAX_PAGE_SIZE
+            offset = MAX_PAGE_SIZE
+            while offset < min(total, cap):
+                answers.append((offset, client.get_raw_progress(user_id, offset=offset)))
+                offset += MAX_PAGE_SIZE
+        report = diagnose(user_id, answers, client.vocabulary)
+    except RevUError as exc:
+        click.echo(f"revu doctor: {_error_line(exc)}", err=True)
+        ctx.exit(EXIT_FAILED)
+    if as_json:
+        click.echo(json.dumps(report.as_json(), indent=2))
+    else:
+        click.echo(render_report(report, client.vocabulary))
+    ctx.exit(report.exit_code)
 
 
 def render_table(progress: UserProgress) -> str:

@@ -202,6 +202,18 @@ class _Query:
     only: tuple[str, ...] | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RawAnswer:
+    """One Get Progress answer as RevU sent it (for diagnostics such as ``flask revu doctor``)."""
+
+    #: The HTTP status (200: anything else is raised as an error).
+    status: int
+    #: How long the call took, in seconds.
+    seconds: float
+    #: The decoded JSON body; ``None`` when the body was not JSON.
+    payload: object | None
+
+
 class RevUClient:
     """Client for RevU's Get Progress API (``GET /api/v1/users/{user_id}/getprogress``).
 
@@ -404,6 +416,27 @@ class RevUClient:
             skipped=tuple(skipped),
             truncated=first.total > max_pages * limit,
         )
+
+    def get_raw_progress(
+        self, user_id: str, *, limit: int = MAX_PAGE_SIZE, offset: int = 0
+    ) -> RawAnswer:
+        """One Get Progress call, its body decoded as JSON but not validated.
+
+        Used to check what RevU really sends against what the kit reads. Raises the same
+        :class:`~revu_widgets.errors.UpstreamError` subclasses as :meth:`get_progress` for a
+        failed call or a non-200 answer; nothing is retried.
+        """
+        query = self._build_query(user_id, limit=limit, offset=offset)
+        started = time.monotonic()
+        try:
+            status, body, headers = self._send(query, started + self.deadline)
+        except _Retryable as failure:
+            raise failure.error from None
+        seconds = time.monotonic() - started
+        self._log(query, status, started, 1)
+        if status != 200:
+            raise _status_error(status, body, _retry_after(headers.get("Retry-After")))
+        return RawAnswer(status, seconds, _decode_json(body))
 
     def complete_offers(self, offers: Iterable[Offer]) -> tuple[Offer, ...]:
         """``offers`` read in full (those read with ``complete=False`` are read again)."""
@@ -1094,5 +1127,6 @@ __all__ = [
     "MAX_RETRY_AFTER",
     "MAX_USER_ID_LENGTH",
     "OFFER_ID_RULE",
+    "RawAnswer",
     "RevUClient",
 ]

@@ -608,12 +608,12 @@ def _reward_json(value: Decimal | None) -> dict[str, Any]:
     return {"amount": amount_number(value), "text": format_amount(value)}
 
 
-def _time_json(value: datetime | None) -> dict[str, Any]:
-    return {"iso": isoformat(value), "text": format_datetime(value)}
-
-
 def step_as_json(step: Step) -> dict[str, Any]:
-    """One step, normalised (the shape inside :func:`offer_as_json`)."""
+    """One step, normalised (the shape inside :func:`offer_as_json`).
+
+    Times are ISO 8601 strings in UTC (``completed_at``), like every time in the kit's JSON,
+    with the member's words beside them (``completed_text``).
+    """
     return {
         "step_id": step.step_id,
         "name": step.name,
@@ -622,9 +622,12 @@ def step_as_json(step: Step) -> dict[str, Any]:
         "raw_status": step.status_label or None,
         "is_done": step.is_done,
         "reward": _reward_json(step.reward),
-        "completed_at": _time_json(step.completed_at),
-        "credited_at": _time_json(step.credited_at),
-        "reversed_at": _time_json(step.reversed_at),
+        "completed_at": isoformat(step.completed_at),
+        "completed_text": format_datetime(step.completed_at),
+        "credited_at": isoformat(step.credited_at),
+        "credited_text": format_datetime(step.credited_at),
+        "reversed_at": isoformat(step.reversed_at),
+        "reversed_text": format_datetime(step.reversed_at),
         "reason": step.reason,
     }
 
@@ -632,8 +635,9 @@ def step_as_json(step: Step) -> dict[str, Any]:
 def offer_as_json(offer: Offer) -> dict[str, Any]:
     """One offer as normalised JSON for the kit's API routes and the live refresh.
 
-    Rewards carry both a number and the formatted words; times carry ISO 8601 (UTC) and the
-    formatted words. Nothing from the raw upstream dict passes through.
+    Rewards carry both a number and the formatted words; times are ISO 8601 strings in UTC,
+    with words in a ``*_text`` field where pages show them. Nothing from the raw upstream dict
+    passes through.
     """
     done, total = progress_values(offer)
     return {
@@ -675,7 +679,7 @@ def offer_as_json(offer: Offer) -> dict[str, Any]:
         "expires_at": isoformat(offer.expires_at),
         "expected_credit_at": isoformat(offer.expected_credit_at),
         "expected_credit_text": format_date(offer.expected_credit_at),
-        "is_overdue": offer.is_overdue,
+        "overdue": offer.is_overdue,
         "reversal_reason": offer.reversal_reason if offer.state is OfferState.REVERSED else None,
         "needs_claim_details": offer.needs_claim_details,
         "explanation": explain(offer),
@@ -704,16 +708,19 @@ def summary_counts(summary: ProgressSummary) -> dict[str, int]:
     }
 
 
-def summary_as_json(summary: ProgressSummary) -> dict[str, Any]:
-    """A user's earnings summary and counts as JSON (amounts as numbers and words)."""
+def summary_totals(summary: ProgressSummary) -> dict[str, Decimal]:
+    """A member's reward totals under the names both JSON APIs use (offers' rewards too)."""
     return {
-        "counts": summary_counts(summary),
-        "earned": _reward_json(summary.earned),
-        "pending": _reward_json(summary.pending_amount),
-        "lost": _reward_json(summary.lost),
-        "remaining": _reward_json(summary.remaining),
-        "currency": currency_name(),
+        "earned": summary.earned,
+        "pending": summary.pending_amount,
+        "lost": summary.lost,
+        "remaining": summary.remaining,
     }
+
+
+def totals_as_json(summary: ProgressSummary) -> dict[str, Any]:
+    """A member's reward totals as the member API sends them: each a number and its words."""
+    return {name: _reward_json(amount) for name, amount in summary_totals(summary).items()}
 
 
 # --- support ticket text --------------------------------------------------------------------
@@ -1088,7 +1095,8 @@ __all__ = [
     "status_label",
     "status_value",
     "step_as_json",
-    "summary_as_json",
     "summary_counts",
+    "summary_totals",
     "tab_label",
+    "totals_as_json",
 ]

@@ -206,9 +206,11 @@ class Vocabulary:
         """
         resolved: dict[str, Any] = {}
         kind_names = self.names[kind]
+        get = data.get
         for field_name in kind_names if wanted is None else wanted:
             for name in kind_names[field_name]:
-                value = _read_name(data, name)
+                # Most names are plain keys: read them without a call per name.
+                value = _read_name(data, name) if "[]." in name else get(name)
                 if value is not None:
                     resolved[field_name] = value
                     break

@@ -191,19 +191,22 @@ def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> d
     return {
         "offer_id": offer.offer_id,
         "name": offer.name,
-        "status": offer.state.value,
-        "status_text": presentation.status_label(offer),
+        "status": offer.status.value,
+        "state": offer.state.value,
+        "state_label": presentation.status_label(offer),
         "explanation": presentation.explain(offer),
         "steps_done": offer.steps_done,
         "steps_total": offer.steps_total,
         "last_activity_at": presentation.isoformat(offer.last_activity_at),
         "expected_credit_at": presentation.isoformat(offer.expected_credit_at),
         "overdue": offer.is_overdue,
-        "next_action": presentation.next_action(offer),
-        "next_action_code": presentation.next_action_code(offer),
+        "next_action": {
+            "code": presentation.next_action_code(offer),
+            "text": presentation.next_action(offer),
+        },
         "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
         # The member's amounts only (never RevU's USD payout); null when RevU gave none.
-        "reward": {
+        "rewards": {
             kind: presentation.amount_number(amount if offer.reward_known else None)
             for kind, amount in (
                 ("possible", offer.possible),
@@ -240,10 +243,8 @@ def support_summary_as_json(
         "status_filter": status.value if status is not None else "all",
         "counts": presentation.summary_counts(summary),
         "totals": {
-            "earned": presentation.amount_number(summary.earned),
-            "pending": presentation.amount_number(summary.pending_amount),
-            "reversed": presentation.amount_number(summary.lost),
-            "remaining": presentation.amount_number(summary.remaining),
+            name: presentation.amount_number(amount)
+            for name, amount in presentation.summary_totals(summary).items()
         },
         "offers": [
             support_offer_as_json(offer, claim=clock_for(offer) if clock_for else None)

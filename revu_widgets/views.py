@@ -206,18 +206,18 @@ def create_blueprint(
         _report_skipped(progress.skipped)
         return _conditional(
             {
-                "status": slug,
+                "status_filter": slug,
                 "total": pagination.total,
                 "page": pagination.page,
                 "pages": pagination.pages,
                 "page_size": page_size,
                 "next_url": pagination.next_url,
                 "prev_url": pagination.prev_url,
-                "summary": presentation.summary_as_json(progress.summary),
-                "counts": {
-                    word: progress.summary.count_for(st)
-                    for word, st in listing.STATUS_FILTERS.items()
-                },
+                # The same names as the support API: counts per state over the whole history,
+                # and reward totals (here with their words, for the member's own pages).
+                "counts": presentation.summary_counts(progress.summary),
+                "totals": presentation.totals_as_json(progress.summary),
+                "currency": presentation.currency_name(),
                 "offers": [_offer_json(widgets, user_id, o) for o in offers],
                 "skipped": [presentation.skipped_as_json(s) for s in progress.skipped],
                 "truncated": progress.truncated,

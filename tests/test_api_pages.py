@@ -47,7 +47,7 @@ def test_a_long_history_comes_in_pages_that_together_hold_every_offer(
 def test_pages_follow_the_status_filter(make_host: HostFactory) -> None:
     app = make_host(signed_in=header_user, REVU_PAGE_SIZE=10)
     body = api(app, "?status=credited&page=2")
-    assert body["status"] == "credited"
+    assert body["status_filter"] == "credited"
     assert all(o["status"] == "credited" for o in body["offers"])
     assert body["prev_url"] == "/rewards/api/progress?status=credited"
 

@@ -73,7 +73,7 @@ def test_json_output_is_the_support_api_shape(runner: FlaskCliRunner, fake_revu:
     assert body["user_id"] == "alex-42"
     assert body["counts"]["total"] == 3
     assert body["counts"]["overdue"] == 1
-    assert body["totals"] == {"earned": 0, "pending": 2500, "reversed": 5000, "remaining": 4200}
+    assert body["totals"] == {"earned": 0, "pending": 2500, "lost": 5000, "remaining": 4200}
     assert {offer["offer_id"] for offer in body["offers"]} == {51001, 51003, 51004}
 
 

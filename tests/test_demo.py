@@ -230,9 +230,7 @@ def test_the_dashboard_names_overdue_credits_with_the_kits_own_notice(
     client: FlaskClient,
 ) -> None:
     sign_in(client, "alex-42")
-    overdue = [
-        o for o in client.get("/rewards/api/progress").get_json()["offers"] if o["is_overdue"]
-    ]
+    overdue = [o for o in client.get("/rewards/api/progress").get_json()["offers"] if o["overdue"]]
     assert overdue
     page = client.get("/dashboard").get_data(as_text=True)
     notice = page.split('<section class="revu revu-notice revu-overdue">', 1)[1].split(

@@ -137,7 +137,7 @@ def test_steps_without_a_member_reward_show_no_amount_never_zero(client: FlaskCl
 
 def test_totals_count_only_the_members_currency(client: FlaskClient) -> None:
     body = json.loads(member_get(client, "/rewards/api/progress"))
-    summary = body["summary"]
+    summary = body["totals"]
     # The credited survey's 300 coins are earned; the offer in progress has 1,000 to go; the
     # pending trial has no member reward, so it adds nothing (and no USD).
     assert summary["earned"]["amount"] == 300

@@ -320,7 +320,7 @@ def test_offer_as_json_shape(en: None) -> None:
     assert data["rewards"]["possible"]["amount"] == 4200
     assert data["steps"][0]["reward"] == {"amount": 50, "text": "50 coins"}
     assert data["can_continue"] is True
-    assert data["is_overdue"] is False
+    assert data["overdue"] is False
     assert data["expected_credit_at"] is None
     assert data["expires_at"] == "2026-12-20T09:00:00Z"
     assert data["explanation"].startswith("You have finished")
@@ -328,9 +328,10 @@ def test_offer_as_json_shape(en: None) -> None:
     first = data["steps"][0]
     assert first["status"] == "credited"
     assert first["status_label"] == "Credited"
-    assert first["completed_at"]["iso"] == "2026-11-20T09:00:00Z"
-    assert first["credited_at"]["text"].startswith("Nov 20, 2026")
-    assert data["steps"][2]["completed_at"] == {"iso": None, "text": ""}
+    # One time format in every JSON answer: ISO 8601 in UTC, the words beside it.
+    assert first["completed_at"] == "2026-11-20T09:00:00Z"
+    assert first["credited_text"].startswith("Nov 20, 2026")
+    assert (data["steps"][2]["completed_at"], data["steps"][2]["completed_text"]) == (None, "")
 
 
 def test_offer_as_json_fractional_reward_is_a_float(en: None) -> None:
@@ -341,21 +342,23 @@ def test_offer_as_json_fractional_reward_is_a_float(en: None) -> None:
 
 def test_offer_as_json_overdue_pending(en: None) -> None:
     data = presentation.offer_as_json(make_offer(OfferState.PENDING, as_of=T0 + timedelta(60)))
-    assert data["is_overdue"] is True
+    assert data["overdue"] is True
     assert data["expected_credit_at"] == "2026-12-21T09:00:00Z"
     assert data["needs_claim_details"] is True
     assert data["next_action"]["code"] == "contact_support"
 
 
-def test_summary_as_json_counts_and_amounts(en: None) -> None:
-    offers = [make_offer(state) for state in OfferState]
-    data = presentation.summary_as_json(ProgressSummary.from_offers(offers))
-    assert data["counts"]["total"] == 7
-    assert data["counts"]["reversed"] == 1
-    assert data["counts"]["reversed_or_expired"] == 1
+def test_counts_and_totals_as_json(en: None) -> None:
+    summary = ProgressSummary.from_offers([make_offer(state) for state in OfferState])
+    counts = presentation.summary_counts(summary)
+    assert counts["total"] == 7
+    assert counts["reversed"] == 1
+    assert counts["reversed_or_expired"] == 1
+    totals = presentation.totals_as_json(summary)
+    assert set(totals) == {"earned", "pending", "lost", "remaining"}
     # Only the credited offer's reward is earned; the steps credited on others are not.
-    assert data["earned"] == {"amount": 4200, "text": "4,200 coins"}
-    assert data["lost"] == {"amount": 12600, "text": "12,600 coins"}
+    assert totals["earned"] == {"amount": 4200, "text": "4,200 coins"}
+    assert totals["lost"] == {"amount": 12600, "text": "12,600 coins"}
 
 
 def test_claim_details_has_everything_support_needs(en: None) -> None:

@@ -84,11 +84,13 @@
       });
       updateFields(step, Array.prototype.slice.call(item.querySelectorAll("[data-revu-field]")));
       item.querySelectorAll("[data-revu-time]").forEach(function (row) {
-        var when = step[row.getAttribute("data-revu-time")];
+        // "completed_at" is the ISO time, "completed_text" its words.
+        var field = row.getAttribute("data-revu-time");
+        var iso = step[field];
         var time = row.querySelector("time");
-        if (!time || !when || !when.iso) return;
-        setAttr(time, "datetime", when.iso);
-        setText(time, when.text);
+        if (!time || !iso) return;
+        setAttr(time, "datetime", iso);
+        setText(time, step[field.replace(/_at$/, "_text")]);
         setHidden(row, false);
       });
     });

@@ -73,7 +73,7 @@ def test_simulated_progress_shows_up_without_reload_and_is_announced(
 def test_offer_credited_upstream_changes_badge_and_announces_it(page: Page, site: LiveSite) -> None:
     sign_in(page, site, "alex-42")
     pending = next(
-        o for o in progress_json(page, site) if o["state"] == "pending" and not o["is_overdue"]
+        o for o in progress_json(page, site) if o["state"] == "pending" and not o["overdue"]
     )
     page.goto(site(f"/rewards/offers/{pending['offer_id']}"))
     page.evaluate("window.sameDocument = 'still here'")

@@ -42,8 +42,10 @@ from .hosts import (
 #: The member whose pages are requested, and the staff member who looks them up.
 MEMBER = "alex-1"
 STAFF = "staff-1"
-#: What a cell may take beyond the deadline: parsing a 20 MB answer, rendering, the test client.
-SLACK_SECONDS = 1.0
+#: What a cell may take beyond the deadline: parsing a 20 MB answer, rendering, the test client,
+#: on a machine busy with other work. Generous on purpose: the budget shows the deadline ends a
+#: 3,600 s hang or an endless trickle, not how fast this machine is.
+SLACK_SECONDS = 5.0
 #: The longest any cell may take.
 TIME_BUDGET = FAST_DEADLINE + SLACK_SECONDS
 
@@ -362,7 +364,8 @@ def document() -> str:
         "the API key; 429 answers carry `Retry-After`.\n\n"
         f"Measured with `REVU_TIMEOUT = {FAST_TIMEOUT}`, `REVU_DEADLINE = {FAST_DEADLINE}` and "
         f"`REVU_MAX_RETRIES = {FAST_RETRIES}`: every cell must answer within "
-        f"{TIME_BUDGET:g} s (the deadline plus {SLACK_SECONDS:g} s for parsing and rendering). "
+        f"{TIME_BUDGET:g} s (the deadline plus {SLACK_SECONDS:g} s for parsing and rendering "
+        "on a busy machine). "
         "The support routes are asked by a staff member (page) and with the support token "
         "(JSON).\n\n" + render()
     )

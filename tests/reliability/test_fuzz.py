@@ -180,7 +180,7 @@ def test_any_payload_parses_or_is_refused_and_every_model_presents(
         return
     with app.test_request_context("/rewards/"):
         summary = ProgressSummary.from_offers(page.offers)
-        json.dumps(presentation.summary_as_json(summary), allow_nan=False)
+        json.dumps(presentation.totals_as_json(summary), allow_nan=False)
         for offer in page.offers:
             json.dumps(presentation.offer_as_json(offer), allow_nan=False)
             json.dumps(support_offer_as_json(offer), allow_nan=False)
