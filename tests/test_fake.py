@@ -938,10 +938,13 @@ def test_python_m_serves_the_fake_and_logs_requests_without_the_key() -> None:
         assert line.strip() == "127.0.0.1 GET /api/v1/users/demo-42/getprogress 200"
     finally:
         process.send_signal(signal.SIGINT)
-        # Generous: a busy machine may take a while to schedule the child's shutdown.
-        process.wait(timeout=60)
-        if process.stdout is not None:
-            process.stdout.close()
+        try:
+            # Generous: a busy machine may take a while to schedule the child's shutdown.
+            process.wait(timeout=60)
+        finally:
+            # Closed even when the wait fails, or the pipe leaks into a later test's warnings.
+            if process.stdout is not None:
+                process.stdout.close()
     assert process.returncode == 0
 
 
