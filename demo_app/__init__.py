@@ -15,10 +15,10 @@ from typing import Any
 
 from flask import Flask
 
-from revu_widgets import RevUWidgets
+from revu_widgets import Member, RevUWidgets
 from revu_widgets.claims import Claim
 
-from .accounts import current_user
+from .accounts import current_user, find_user
 from .claims_desk import ClaimsDesk, ledger_amount
 from .language import install_language
 from .shared import SharedProgress, instance_secret
@@ -52,6 +52,13 @@ def file_claim(claim: Claim) -> str:
 def credited_by_pointpanda(user_id: str, offer_id: int) -> Decimal:
     """What PointPanda's own postback ledger credited the member for an offer."""
     return ledger_amount(user_id, offer_id)
+
+
+@revu.member_resolver
+def who_is(user_id: str) -> Member | None:
+    """Who a member id is on PointPanda, shown to support staff above a lookup."""
+    user = find_user(user_id)
+    return Member(name=user.name, email=f"{user.user_id}@pointpanda.example") if user else None
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:

@@ -8,6 +8,7 @@ from .client import RevUClient
 from .errors import RevUError
 from .extension import RevUWidgets
 from .models import (
+    Member,
     Offer,
     OfferState,
     ProgressPage,
@@ -20,6 +21,7 @@ from .models import (
 )
 
 __all__ = [
+    "Member",
     "Offer",
     "OfferState",
     "ProgressPage",

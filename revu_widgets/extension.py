@@ -16,7 +16,7 @@ from .claims import ClaimPolicy
 from .client import RevUClient
 from .errors import ConfigurationError, NotSignedInError
 from .limiter import RateLimiter
-from .models import Offer, ProgressSummary, RewardStatus, UserProgress
+from .models import Member, Offer, ProgressSummary, RewardStatus, UserProgress
 from .store import SnapshotStore, open_store
 
 if TYPE_CHECKING:
@@ -130,6 +130,7 @@ class RevUWidgets:
         self._support_access_loader: Callable[[], bool] | None = None
         self._claim_handler: Callable[[Claim], str | None] | None = None
         self._ledger_loader: Callable[[str, int], Decimal | int | float | None] | None = None
+        self._member_resolver: Callable[[str], Member | None] | None = None
         self._register_blueprint = register_blueprint
         #: The kit's blueprint (named ``revu_widgets``): pages, JSON routes, support views.
         self.blueprint: Blueprint = create_blueprint(
@@ -204,6 +205,34 @@ class RevUWidgets:
         """
         self._ledger_loader = callback
         return callback
+
+    def member_resolver(self, callback: F) -> F:
+        """Register the function that says who a user id is, for support staff.
+
+        It is called as ``callback(user_id)`` and returns a :class:`~revu_widgets.Member`
+        (name and/or e-mail) or ``None`` when the site has no such member; the support lookup
+        shows the answer at the top, so a mistyped id is caught before anyone reads the wrong
+        history.
+        """
+        self._member_resolver = callback
+        return callback
+
+    @property
+    def has_member_resolver(self) -> bool:
+        """Whether the host registered a ``member_resolver``."""
+        return self._member_resolver is not None
+
+    def resolve_member(self, user_id: str) -> Member | None:
+        """Who ``user_id`` is, from the ``member_resolver`` (``None``: no such member)."""
+        if self._member_resolver is None:
+            raise ConfigurationError("No @revu.member_resolver is registered.")
+        member = self._member_resolver(user_id)
+        if member is not None and not isinstance(member, Member):
+            raise ConfigurationError(
+                "@revu.member_resolver must return a revu_widgets.Member (name and/or e-mail) "
+                f"or None for no such member, not {type(member).__name__}."
+            )
+        return member
 
     @property
     def has_claim_handler(self) -> bool:

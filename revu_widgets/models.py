@@ -387,6 +387,14 @@ def split_reward_by_payouts(steps: Sequence[Step], total: Decimal | None) -> tup
 
 
 @dataclass(frozen=True, slots=True)
+class Member:
+    """Who a user id is on the host's site, as ``@revu.member_resolver`` says (for staff)."""
+
+    name: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class SkippedOffer:
     """An offer that failed validation and was left out, with where it failed (never values)."""
 
@@ -513,6 +521,7 @@ def activity_sort_key(offer: Offer) -> tuple[int, float, float]:
 
 __all__ = [
     "LOST_STATES",
+    "Member",
     "Offer",
     "OfferState",
     "ProgressPage",

@@ -518,6 +518,89 @@ def next_action(offer: Offer) -> str:
     return gettext("Nothing to do.")
 
 
+# --- the same, worded for support staff ---------------------------------------------------
+
+
+def explain_for_staff(offer: Offer) -> str:
+    """:func:`explain` in the words an agent reads about a member (not to them)."""
+    state = offer.state
+    if state is OfferState.IN_PROGRESS:
+        parts = []
+        if offer.steps_total:
+            parts.append(gettext("The member has finished %(steps)s.", steps=steps_text(offer)))
+        if offer.next_step is not None:
+            parts.append(gettext("Next: %(step)s.", step=" ".join(offer.next_step.name.split())))
+        if offer.expires_at is not None:
+            parts.append(
+                gettext("Must be finished by %(date)s.", date=format_date(offer.expires_at))
+            )
+        return " ".join(parts) or gettext("The member has not finished this offer yet.")
+    if state is OfferState.PENDING:
+        text = gettext(
+            "Pending credit: the member completed this and the advertiser is confirming it "
+            "before %(amount)s are credited.",
+            amount=format_amount(offer.pending or offer.possible),
+        )
+        expected = offer.expected_credit_at
+        if offer.is_overdue and expected is not None:
+            return (
+                text
+                + " "
+                + gettext(
+                    "Credit was expected by %(date)s and is overdue.", date=format_date(expected)
+                )
+            )
+        if expected is not None:
+            return text + " " + gettext("Expected by %(date)s.", date=format_date(expected))
+        return text
+    if state is OfferState.CREDITED:
+        when = credited_at(offer)
+        if when is None:
+            return gettext(
+                "Credited: %(amount)s went to the member.", amount=format_amount(offer.earned)
+            )
+        return gettext(
+            "Credited on %(date)s: %(amount)s went to the member.",
+            date=format_date(when),
+            amount=format_amount(offer.earned),
+        )
+    if state is OfferState.REVERSED:
+        reason = offer.reversal_reason
+        if reason:
+            return gettext(
+                "Reversed by the advertiser after completion. Reason given: %(reason)s",
+                reason=" ".join(reason.split()),
+            )
+        return gettext("Reversed by the advertiser after completion; no reason was given.")
+    if state is OfferState.EXPIRED:
+        return gettext("Expired: time ran out before every step was done; nothing was taken back.")
+    return gettext("RevU reported a status the kit does not know; it usually settles in a day.")
+
+
+def next_action_for_staff(offer: Offer) -> str:
+    """:func:`next_action` as what the agent does or tells the member."""
+    code = next_action_code(offer)
+    if code == "continue":
+        if offer.next_step is not None:
+            return gettext(
+                "Tell the member to continue the offer: next step is “%(step)s”.",
+                step=" ".join(offer.next_step.name.split()),
+            )
+        return gettext("Tell the member to continue the offer to finish it.")
+    if code == "wait":
+        if offer.expected_credit_at is not None:
+            return gettext(
+                "Ask the member to wait until %(date)s.",
+                date=format_date(offer.expected_credit_at),
+            )
+        return gettext("Ask the member to wait for the advertiser to confirm.")
+    if code == "contact_support":
+        if offer.state is OfferState.REVERSED:
+            return gettext("If the member disputes it, send RevU the claim summary below.")
+        return gettext("Send RevU the claim summary below.")
+    return gettext("Nothing to do.")
+
+
 # --- JSON -----------------------------------------------------------------------------------
 
 
@@ -970,6 +1053,8 @@ _GLOBALS: Mapping[str, Any] = {
     "revu_progress_values": progress_values,
     "revu_explain": explain,
     "revu_next_action": next_action,
+    "revu_explain_for_staff": explain_for_staff,
+    "revu_next_action_for_staff": next_action_for_staff,
     "revu_detail_url": detail_url,
     "revu_credited_at": credited_at,
     "revu_skipped_ids": skipped_ids,
@@ -991,6 +1076,7 @@ __all__ = [
     "detail_url",
     "error_text",
     "explain",
+    "explain_for_staff",
     "format_amount",
     "format_date",
     "format_datetime",
@@ -1002,6 +1088,7 @@ __all__ = [
     "isoformat",
     "next_action",
     "next_action_code",
+    "next_action_for_staff",
     "ngettext",
     "offer_as_json",
     "skipped_as_json",

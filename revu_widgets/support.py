@@ -263,8 +263,19 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
     def support_search() -> BaseResponse | str:
         _require_support_access(widgets, user_id=None)
         user_id = request.args.get("user_id", "").strip()
+        offer_id = request.args.get("offer_id", "").strip().removeprefix("#")
         if user_id:
-            # The staff member's own input, sent back as one path segment.
+            # The staff member's own input, sent back as one path segment. With an offer id the
+            # lookup opens on that offer alone, its steps and claim summary expanded.
+            if offer_id:
+                return redirect(
+                    listing.ListArgs(query=offer_id[: listing.QUERY_LIMIT]).url(
+                        "revu_widgets.support_user",
+                        anchor=f"revu-offer-{offer_id}" if offer_id.isdigit() else None,
+                        user_id=user_id,
+                    ),
+                    code=303,
+                )
             return redirect(url_for("revu_widgets.support_user", user_id=user_id), code=303)
         return render_template("revu_widgets/support/search.html")
 
@@ -301,6 +312,9 @@ def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
         return render_template(
             "revu_widgets/support/user.html",
             user_id=user_id,
+            # Who the id is on this site, when the host can say: catches a mistyped id.
+            member=widgets.resolve_member(user_id) if widgets.has_member_resolver else None,
+            has_member_resolver=widgets.has_member_resolver,
             progress=progress,
             summary=progress.summary,
             offers=offers,

@@ -167,11 +167,9 @@ def create_blueprint(
         # Read before the snapshot, so a postback landing meanwhile still shows as a change.
         version = kit_state().store.version(user_id)
         offer, support_id = _load_offer(user_id, offer_id)
-        claim = (
-            presentation.claim_details(offer, user_id=user_id, support_id=support_id)
-            if offer.needs_claim_details
-            else None
-        )
+        # Written for every offer, shown only when it may be needed: the live refresh reveals
+        # it when an offer turns pending or reversed.
+        claim = presentation.claim_details(offer, user_id=user_id, support_id=support_id)
         return render_template(
             "revu_widgets/detail.html",
             offer=offer,
@@ -232,6 +230,10 @@ def create_blueprint(
         user_id = widgets.current_user_id()
         offer, support_id = _load_offer(user_id, offer_id)
         offer_json = _offer_json(widgets, user_id, offer)
+        # The offer page's claim details box follows the offer as it changes.
+        offer_json["claim_details"] = presentation.claim_details(
+            offer, user_id=user_id, support_id=support_id
+        )
         return _conditional({"offer": offer_json, "support_id": support_id})
 
     @bp.get("/api/version")
@@ -406,6 +408,8 @@ def _error_response(exc: RevUError | HTTPException, *, as_json: bool | None = No
                 error_message=message,
                 reference=reference,
                 retry_after=math.ceil(retry_after) if retry_after else None,
+                # Where a refused visitor can still go: the site itself, not the kit's pages.
+                site_url=request.script_root + "/",
             ),
             status=status,
         )

@@ -7,6 +7,7 @@ its default arguments and the one that keeps them.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -14,7 +15,9 @@ from flask import Flask
 
 from revu_widgets import listing
 from revu_widgets.errors import InvalidRequestError
-from revu_widgets.models import ProgressSummary, RewardStatus
+from revu_widgets.models import Offer, OfferState, ProgressSummary, RewardStatus
+
+from .test_presentation import T0, make_offer
 
 
 @pytest.fixture
@@ -41,7 +44,9 @@ def test_page_numbers_up_to_six_digits_are_read(app: Flask, query: str, page: in
     "raw", ["0", "000000", "1000000", "0000001", "", "-1", "+1", " 1", "1 ", "\u00b2", "1.0"]
 )
 def test_other_page_numbers_are_refused(app: Flask, raw: str) -> None:
-    with pytest.raises(InvalidRequestError, match="whole number from 1"):
+    with pytest.raises(
+        InvalidRequestError, match=r"^The page number must be a whole number from 1\.$"
+    ):
         page_of(app, f"page={raw}")
 
 
@@ -64,7 +69,11 @@ def test_no_status_word_means_all(app: Flask) -> None:
 def test_other_status_words_are_refused_with_the_choices(app: Flask, word: str) -> None:
     with (
         app.test_request_context("/list", query_string={"status": word}),
-        pytest.raises(InvalidRequestError, match="all, in_progress, pending, credited, reversed"),
+        pytest.raises(
+            InvalidRequestError,
+            match=r"^Unknown status filter: choose one of all, in_progress, pending, credited, "
+            r"reversed\.$",
+        ),
     ):
         listing.status_arg()
 
@@ -134,7 +143,7 @@ def test_pages_have_previous_after_the_first_and_next_before_the_last(
 @pytest.mark.parametrize(("count", "page"), [(0, 2), (3, 2), (4, 3), (9, 4)])
 def test_a_page_past_the_last_is_refused(count: int, page: int) -> None:
     pages = max(1, -(-count // 3))
-    words = f"There is no page {page}: this list has {pages}"
+    words = f"^There is no page {page}: this list has {pages}\\.$"
     with pytest.raises(InvalidRequestError, match=words):
         listing.paginate(list(range(count)), page, 3, page_url)
 
@@ -171,3 +180,159 @@ def test_tabs_carry_each_count_label_url_and_the_current_one(app: Flask) -> None
         "Credited",
         "Reversed & expired",
     ]
+
+
+# -- what a list shows: tab, search and order ---------------------------------------------------
+
+
+def offers_for_selection() -> list[Offer]:
+    """Five offers: in progress, pending on time, pending overdue, credited, pending undated."""
+    on_time = make_offer(
+        OfferState.PENDING, offer_id=2, name="Stream Box", total_reward=Decimal(900)
+    )
+    late = make_offer(
+        OfferState.PENDING,
+        offer_id=3,
+        name="Card Saga",
+        as_of=T0 + timedelta(days=60),
+        total_reward=Decimal(100),
+    )
+    undated = make_offer(
+        OfferState.PENDING, offer_id=5, name="Quiz", credit_window=None, reporting=None
+    )
+    return [
+        make_offer(OfferState.IN_PROGRESS, offer_id=1, name="Dragon Realms"),
+        on_time,
+        late,
+        make_offer(OfferState.CREDITED, offer_id=123, name="Survey", total_reward=Decimal(300)),
+        undated,
+    ]
+
+
+def ids(offers: list[Offer]) -> list[int]:
+    return [offer.offer_id for offer in offers]
+
+
+def test_the_usual_order_keeps_revus_order_with_overdue_credits_first() -> None:
+    offers = offers_for_selection()
+    assert [o.is_overdue for o in offers] == [False, False, True, False, False]
+    assert ids(listing.select_offers(offers, listing.ListArgs())) == [3, 1, 2, 123, 5]
+
+
+def test_a_tab_lists_only_its_status_and_overdue_only_late_credits() -> None:
+    offers = offers_for_selection()
+    assert ids(listing.select_offers(offers, listing.ListArgs(status="pending"))) == [3, 2, 5]
+    assert ids(listing.select_offers(offers, listing.ListArgs(status="credited"))) == [123]
+    assert ids(listing.select_offers(offers, listing.ListArgs(status="overdue"))) == [3]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("saga", [3]),
+        ("CARD", [3]),
+        ("#123", [123]),
+        ("12", []),
+        ("1", [1]),
+        ("", [3, 1, 2, 123, 5]),
+        ("r", [1, 2, 3, 123]),
+    ],
+)
+def test_search_matches_a_whole_id_or_any_part_of_a_name(query: str, expected: list[int]) -> None:
+    args = listing.ListArgs(query=query)
+    chosen = listing.select_offers(offers_for_selection(), args)
+    assert sorted(ids(chosen)) == sorted(expected)
+
+
+def test_orders_by_expected_date_undated_last_and_by_amount_largest_first() -> None:
+    offers = offers_for_selection()
+    by_date = ids(listing.select_offers(offers, listing.ListArgs(sort="expected")))
+    dated = [o.offer_id for o in offers if o.expected_credit_at is not None]
+    assert by_date[: len(dated)] == sorted(
+        dated, key=lambda i: next(o for o in offers if o.offer_id == i).expected_credit_at
+    )
+    assert set(by_date[len(dated) :]) == {o.offer_id for o in offers} - set(dated)
+    by_amount = listing.select_offers(offers, listing.ListArgs(sort="amount"))
+    amounts = [o.possible for o in by_amount]
+    assert amounts == sorted(amounts, reverse=True)
+    assert amounts[0] > amounts[-1]
+
+
+@pytest.mark.parametrize(
+    ("word", "label"),
+    [
+        ("activity", "Last activity"),
+        ("expected", "Expected credit date"),
+        ("amount", "Amount"),
+        ("nonsense", "Last activity"),
+    ],
+)
+def test_each_order_has_its_words(app: Flask, word: str, label: str) -> None:
+    with app.test_request_context("/"):
+        assert listing.sort_label(word) == label
+
+
+def test_list_args_read_tab_order_search_and_page(app: Flask) -> None:
+    query = "status=overdue&sort=amount&q=%20%20Card%20%20Saga%20&page=2"
+    with app.test_request_context(f"/list?{query}"):
+        args, notice = listing.list_args()
+    assert args == listing.ListArgs(status="overdue", page=2, sort="amount", query="Card Saga")
+    assert notice is None
+    assert args.with_(page=3) == listing.ListArgs(
+        status="overdue", page=3, sort="amount", query="Card Saga"
+    )
+
+
+def test_list_args_fall_back_with_a_notice_and_cut_long_searches(app: Flask) -> None:
+    long_query = "x" * (listing.QUERY_LIMIT + 50)
+    with app.test_request_context(f"/list?status=lost&sort=random&q={long_query}"):
+        args, notice = listing.list_args()
+    assert (args.status, args.sort) == ("all", "activity")
+    assert args.query == "x" * listing.QUERY_LIMIT
+    assert notice is not None
+    assert "That filter does not exist" in notice
+    assert "That order does not exist" in notice
+    with app.test_request_context("/list?status=overdue"):
+        args, notice = listing.list_args(tabs=["all", "pending"])
+    assert (args.status, notice) == (
+        "all",
+        "That filter does not exist, so all your offers are shown.",
+    )
+
+
+def test_the_overdue_tab_follows_all_only_while_something_is_overdue(app: Flask) -> None:
+    late = ProgressSummary.from_offers(offers_for_selection())
+    on_time = ProgressSummary.from_offers(offers_for_selection()[:2])
+    with app.test_request_context("/"):
+        with_late = listing.status_tabs(late, "all", lambda word: f"/t/{word}")
+        without = listing.status_tabs(on_time, "all", lambda word: f"/t/{word}")
+        chosen = listing.status_tabs(on_time, "overdue", lambda word: f"/t/{word}")
+    assert [(t.slug, t.count, t.url, t.current) for t in with_late[:2]] == [
+        ("all", 5, "/t/all", True),
+        ("overdue", 1, "/t/overdue", False),
+    ]
+    assert "overdue" not in [t.slug for t in without]
+    assert [(t.slug, t.count, t.current) for t in chosen[:2]] == [
+        ("all", 2, False),
+        ("overdue", 0, True),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("page", "pages", "numbers"),
+    [
+        (1, 1, [1]),
+        (1, 4, [1, 2, 3, 4]),
+        (1, 9, [1, 2, 3, None, 9]),
+        (5, 9, [1, None, 3, 4, 5, 6, 7, None, 9]),
+        (9, 9, [1, None, 7, 8, 9]),
+        (4, 9, [1, 2, 3, 4, 5, 6, None, 9]),
+    ],
+)
+def test_the_page_picker_shows_the_ends_the_neighbours_and_gaps(
+    page: int, pages: int, numbers: list[int | None]
+) -> None:
+    _, where = listing.paginate(list(range(pages * 2)), page, 2, page_url)
+    assert [link.number for link in where.links] == numbers
+    assert [link.url for link in where.links] == [None if n is None else f"/p{n}" for n in numbers]
+    assert [link.number for link in where.links if link.current] == [page]

@@ -18,10 +18,32 @@
     }, obj);
   }
 
+  var CHANGED_MS = 6000;
+
+  // What changed since the last look stays highlighted for a few seconds (revu.css animates it
+  // only when the reader has not asked for reduced motion). The claim box is left alone: its
+  // text follows the offer but is not something to read at a glance.
+  function markChanged(el) {
+    if (el.hasAttribute("data-revu-copy")) return;
+    var target = el.closest("li, p, [data-revu-time]") || el;
+    target.classList.remove("revu-changed");
+    void target.offsetWidth;  // restart the highlight when it changes again
+    target.classList.add("revu-changed");
+    clearTimeout(target.revuChangedTimer);
+    target.revuChangedTimer = setTimeout(function () { target.classList.remove("revu-changed"); }, CHANGED_MS);
+  }
+
   function setText(el, value) {
     if ((typeof value === "string" || typeof value === "number") && el.textContent !== String(value)) {
       el.textContent = value;
+      markChanged(el);
     }
+  }
+
+  function setHidden(el, hidden) {
+    if (el.hidden === hidden) return;
+    el.hidden = hidden;
+    if (!hidden) markChanged(el);
   }
 
   function setAttr(el, name, value) {
@@ -69,9 +91,44 @@
         if (!time || !iso) return;
         setAttr(time, "datetime", iso);
         setText(time, step[field.replace(/_at$/, "_text")]);
-        row.hidden = false;
+        setHidden(row, false);
       });
     });
+  }
+
+  // Pending and lost rows are rendered hidden while zero, every row while the member's reward
+  // is unknown (no amount rather than a wrong zero).
+  function updateRewardRows(root, rewards) {
+    own(root, "[data-revu-reward]").forEach(function (row) {
+      var kind = row.getAttribute("data-revu-reward");
+      var reward = rewards && rewards[kind];
+      if (!reward) return;
+      setText(row.querySelector(".revu-reward__value"), reward.text);
+      setHidden(row, reward.amount == null || (!reward.amount && (kind === "pending" || kind === "lost")));
+    });
+  }
+
+  function updateExpectedDate(root, offer) {
+    own(root, "[data-revu-field=expected_credit_text]").forEach(function (time) {
+      setAttr(time, "datetime", offer.expected_credit_at || "");
+    });
+  }
+
+  // "Updated 14:05 · live": when the page last heard from the server, in the reader's own
+  // clock and zone (the browser's), after every successful check, changed or not.
+  function markLive(root) {
+    var status = root.querySelector("[data-revu-updated]");
+    if (!status) return;
+    var now = new Date();
+    var time;
+    try {
+      time = now.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+    } catch (e) {
+      time = now.toTimeString().slice(0, 5);
+    }
+    status.textContent = fill(root.getAttribute("data-revu-msg-updated") || "%(time)s", { time: time });
+    status.setAttribute("title", now.toString());
+    status.hidden = false;
   }
 
   function update(root, offer) {
@@ -95,8 +152,10 @@
       }
     });
     own(root, "[data-revu-show]").forEach(function (el) {
-      el.hidden = !pick(offer, el.getAttribute("data-revu-show"));
+      setHidden(el, !pick(offer, el.getAttribute("data-revu-show")));
     });
+    updateRewardRows(root, offer.rewards);
+    updateExpectedDate(root, offer);
     updateSteps(root, offer.steps, root.getAttribute("data-revu-msg-step") || "%(name)s: %(status)s", messages);
     if (messages.length) announce(root, messages.join(" "));
   }
@@ -189,7 +248,10 @@
       if (busy || stopped) return;
       busy = true;
       step()
-        .then(function () { delay = checkVersion ? tick : full; })
+        .then(function () {
+          delay = checkVersion ? tick : full;
+          markLive(root);
+        })
         .catch(function (error) {
           if (error && error.final) stopped = true;
           delay = Math.min(Math.max(delay * 2, (error && error.wait) || 0), MAX_DELAY);

@@ -77,7 +77,7 @@ def test_offer_credited_upstream_changes_badge_and_announces_it(page: Page, site
     )
     page.goto(site(f"/rewards/offers/{pending['offer_id']}"))
     page.evaluate("window.sameDocument = 'still here'")
-    badge = page.locator(".revu-detail__head .revu-badge")
+    badge = page.locator(".revu-detail__head [data-revu-field=state_label]")
     expect(badge).to_contain_text("Pending credit")
 
     # RevU credits the offer while the member is looking at it.

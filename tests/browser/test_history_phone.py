@@ -29,7 +29,7 @@ def in_viewport(page: Page, selector: str) -> bool:
 
 def overdue_offer(page: Page, site: LiveSite) -> dict[str, object]:
     offers = page.request.get(site("/rewards/api/progress")).json()["offers"]
-    overdue = [o for o in offers if o["is_overdue"]]
+    overdue = [o for o in offers if o["overdue"]]
     assert overdue, "the demo member has an overdue credit"
     return dict(overdue[0])
 

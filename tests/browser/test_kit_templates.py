@@ -224,7 +224,10 @@ def test_live_refresh_updates_step_without_reload_and_announces(
     assert bar.get_attribute("aria-valuenow") == "2"
     assert bar.get_attribute("aria-valuetext") == "2 of 3 steps"
     assert page.locator(".revu-progress__text").text_content() == "2 of 3 steps"
-    assert page.locator('[data-revu-field="rewards.earned.text"]').text_content() == "1,350 coins"
+    # The offer is still in progress (reward_status 1): its reward is not earned yet, while
+    # the credited step shows its own amount on the timeline.
+    assert page.locator('[data-revu-field="rewards.earned.text"]').text_content() == "0 coins"
+    assert step.locator('[data-revu-field="reward.text"]').text_content() == "1,300 coins"
     announced = page.locator("[data-revu-announce]").text_content()
     assert "Step “Reach level 18” is now: Credited" in announced
     assert page.errors == []

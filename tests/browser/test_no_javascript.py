@@ -20,7 +20,8 @@ def main_text(page: Page) -> str:
     text = page.locator("main").evaluate(
         """main => {
           const copy = main.cloneNode(true);
-          copy.querySelectorAll('.revu-copy, [data-revu-announce]').forEach(e => e.remove());
+          copy.querySelectorAll('.revu-copy, [data-revu-announce], [data-revu-updated]')
+            .forEach(e => e.remove());
           return copy.innerText;
         }"""
     )

@@ -64,7 +64,7 @@ def test_refresh_on_one_instance_updates_a_page_open_on_another(
             context.add_cookies([{"name": "member", "value": MEMBER, "url": first_url}])
             page = context.new_page()
             page.goto(f"{first_url}/rewards/offers/{pending['offer_id']}")
-            badge = page.locator(".revu-detail__head .revu-badge")
+            badge = page.locator(".revu-detail__head [data-revu-field=state_label]")
             expect(badge).to_contain_text("Pending credit")
             page.evaluate("window.sameDocument = 'still here'")
 
