@@ -15,7 +15,6 @@ import hashlib
 import hmac
 import logging
 import math
-import threading
 import time
 from dataclasses import dataclass
 from typing import Final
@@ -27,6 +26,7 @@ from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from .errors import ConfigurationError
+from .store import Outage
 
 logger = logging.getLogger("revu_widgets.limiter")
 
@@ -61,34 +61,38 @@ class RateLimiter:
         self._secret = key_secret.encode()
         self._storage = _storage_for(url)
         self._window = MovingWindowRateLimiter(self._storage)
-        self._log_lock = threading.Lock()
-        self._logged_at = -math.inf
-        self._down_until = -math.inf
+        self._outage = Outage(
+            logger,
+            "revu-widgets rate limiter cannot reach REVU_CACHE_URL (%s); attempts are not "
+            "limited until it is back",
+            retry_seconds=RETRY_SECONDS,
+            log_interval=LOG_INTERVAL,
+        )
 
     def hit(self, rule: str, scope: str, key: str) -> Decision:
         """Count one attempt; ``allowed`` is False when it is one too many."""
         item, ids = _item(rule), self._ids(scope, key)
-        if self._is_down():
+        if self._outage.active():
             return Decision(True)
         try:
             if self._window.hit(item, *ids):
                 return Decision(True)
             return Decision(False, self._retry_after(item, ids))
         except StorageError as exc:
-            self._storage_failed(exc)
+            self._outage.record(exc)
             return Decision(True)
 
     def peek(self, rule: str, scope: str, key: str) -> Decision:
         """Whether one more attempt would be allowed, without counting it."""
         item, ids = _item(rule), self._ids(scope, key)
-        if self._is_down():
+        if self._outage.active():
             return Decision(True)
         try:
             if self._window.test(item, *ids):
                 return Decision(True)
             return Decision(False, self._retry_after(item, ids))
         except StorageError as exc:
-            self._storage_failed(exc)
+            self._outage.record(exc)
             return Decision(True)
 
     def reset(self, rule: str, scope: str, key: str) -> None:
@@ -96,7 +100,7 @@ class RateLimiter:
         try:
             self._window.clear(_item(rule), *self._ids(scope, key))
         except StorageError as exc:
-            self._storage_failed(exc)
+            self._outage.record(exc)
 
     def _ids(self, scope: str, key: str) -> tuple[str, str]:
         return scope, hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()[:32]
@@ -104,22 +108,6 @@ class RateLimiter:
     def _retry_after(self, item: RateLimitItem, ids: tuple[str, str]) -> int:
         stats = self._window.get_window_stats(item, *ids)
         return max(1, math.ceil(stats.reset_time - time.time()))
-
-    def _is_down(self) -> bool:
-        return time.monotonic() < self._down_until
-
-    def _storage_failed(self, exc: BaseException) -> None:
-        with self._log_lock:
-            now = time.monotonic()
-            self._down_until = now + RETRY_SECONDS
-            if now - self._logged_at < LOG_INTERVAL:
-                return
-            self._logged_at = now
-        logger.warning(
-            "revu-widgets rate limiter cannot reach REVU_CACHE_URL (%s); attempts are not "
-            "limited until it is back",
-            type(exc).__name__,
-        )
 
 
 def _item(rule: str) -> RateLimitItem:

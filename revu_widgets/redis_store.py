@@ -24,7 +24,6 @@ import hashlib
 import hmac
 import json
 import logging
-import math
 import secrets
 import threading
 import time
@@ -37,7 +36,7 @@ from redis.exceptions import RedisError
 from .errors import UpstreamTimeoutError
 from .models import UserProgress
 from .snapshots import SnapshotFormatError, decode_progress, fingerprint, to_json
-from .store import MemoryStore, SnapshotStore, Walk
+from .store import MemoryStore, Outage, SnapshotStore, Walk
 
 logger = logging.getLogger("revu_widgets.store")
 
@@ -81,13 +80,18 @@ class RedisStore(SnapshotStore):
         self._local = MemoryStore(seconds=0, wait_limit=wait_limit, versioned=False)
         self._decoded: OrderedDict[str, UserProgress] = OrderedDict()
         self._state_lock = threading.Lock()
-        self._down_until = 0.0
-        self._logged_at = -math.inf
+        self._outage = Outage(
+            logger,
+            "revu-widgets cannot use REVU_CACHE_URL (%s): pages are served straight from RevU "
+            "until it is back",
+            retry_seconds=RETRY_SECONDS,
+            log_interval=LOG_INTERVAL,
+        )
 
     # -- the store's surface -----------------------------------------------------------------
 
     def read(self, user_id: str, walk: Walk) -> UserProgress:
-        if self._is_down():
+        if self._outage.active():
             return self._local.read(user_id, walk)
         return self._local.read(user_id, lambda: self._shared_read(user_id, walk))
 
@@ -101,16 +105,16 @@ class RedisStore(SnapshotStore):
                 pipe.delete(PREFIX + "snap:" + member)
                 pipe.execute()
         except RedisError as exc:
-            self._failed(exc)
+            self._outage.record(exc)
 
     def version(self, user_id: str) -> str:
         member = self._member(user_id)
-        if self._is_down():
+        if self._outage.active():
             return "down"
         try:
             generation, stamp = self._redis.mget(PREFIX + "gen:" + member, PREFIX + "ver:" + member)
         except RedisError as exc:
-            self._failed(exc)
+            self._outage.record(exc)
             return "down"
         return f"{_text(generation) or 0}.{_text(stamp)}"
 
@@ -139,7 +143,7 @@ class RedisStore(SnapshotStore):
                         f"RevU did not answer within {self.wait_limit:g} s. Try again in a minute."
                     )
         except RedisError as exc:
-            self._failed(exc)
+            self._outage.record(exc)
             return walk()
 
     def _fresh(self, member: str, generation: str, snap: str) -> UserProgress | None:
@@ -169,7 +173,7 @@ class RedisStore(SnapshotStore):
             try:
                 self._release(keys=[lock], args=[token])
             except RedisError as exc:
-                self._failed(exc)
+                self._outage.record(exc)
 
     def _publish(self, member: str, token: str, generation: str, result: UserProgress) -> None:
         self._remember(member + ":" + token, result)
@@ -187,7 +191,7 @@ class RedisStore(SnapshotStore):
                 pipe.set(PREFIX + "ver:" + member, fingerprint(result), ex=STAMP_SECONDS)
                 pipe.execute()
         except RedisError as exc:
-            self._failed(exc)
+            self._outage.record(exc)
 
     def _wait_for_owner(self, member: str, give_up: float) -> UserProgress | None:
         """The result of the walk that holds the lock, or None when it ended without one."""
@@ -234,22 +238,6 @@ class RedisStore(SnapshotStore):
 
     def _member(self, user_id: str) -> str:
         return hmac.new(self._secret, user_id.encode(), hashlib.sha256).hexdigest()[:32]
-
-    def _is_down(self) -> bool:
-        return time.monotonic() < self._down_until
-
-    def _failed(self, exc: BaseException) -> None:
-        with self._state_lock:
-            now = time.monotonic()
-            self._down_until = now + RETRY_SECONDS
-            if now - self._logged_at < LOG_INTERVAL:
-                return
-            self._logged_at = now
-        logger.warning(
-            "revu-widgets cannot use REVU_CACHE_URL (%s): pages are served straight from RevU "
-            "until it is back",
-            type(exc).__name__,
-        )
 
 
 class _LockKeeper:

@@ -13,6 +13,8 @@ upstream walk (single-flight); its validated result then serves that member for
 from __future__ import annotations
 
 import abc
+import logging
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -29,6 +31,37 @@ from .snapshots import fingerprint
 MEMORY_MEMBERS: Final = 4096
 
 Walk = Callable[[], UserProgress]
+
+
+class Outage:
+    """Remembers that a shared store (Redis) failed, so callers skip it for a few seconds.
+
+    Every request would otherwise wait for a store that is down; ``record`` also logs ``message``
+    (with the exception's class name) at most once every ``log_interval`` seconds.
+    """
+
+    def __init__(
+        self, logger: logging.Logger, message: str, *, retry_seconds: float, log_interval: float
+    ) -> None:
+        self._logger, self._message = logger, message
+        self._retry_seconds, self._log_interval = retry_seconds, log_interval
+        self._lock = threading.Lock()
+        self._until = -math.inf
+        self._logged_at = -math.inf
+
+    def active(self) -> bool:
+        """True while the store is to be left alone."""
+        return time.monotonic() < self._until
+
+    def record(self, exc: BaseException) -> None:
+        """The store just failed with ``exc``: leave it alone for a while, log if not lately."""
+        with self._lock:
+            now = time.monotonic()
+            self._until = now + self._retry_seconds
+            if now - self._logged_at < self._log_interval:
+                return
+            self._logged_at = now
+        self._logger.warning(self._message, type(exc).__name__)
 
 
 class SnapshotStore(abc.ABC):
