@@ -103,6 +103,19 @@ _UNSAFE_CHARS = re.compile(
 _AS_OF: ContextVar[datetime | None] = ContextVar("revu_widgets_as_of", default=None)
 
 
+@dataclass(frozen=True, slots=True)
+class _ReadBefore:
+    """What an earlier, partial read of some offers already validated (by offer id), so a
+    second read of the same offers checks only the fields it adds."""
+
+    values: Mapping[int, Mapping[str, Any]]
+    #: Whether the two reads together cover every field (the offers are then complete).
+    complete: bool
+
+
+_READ_BEFORE: ContextVar[_ReadBefore | None] = ContextVar("revu_widgets_read_before", default=None)
+
+
 # -- RevU's names ------------------------------------------------------------------------------
 
 ObjectKind = Literal["envelope", "offer", "event"]
@@ -774,8 +787,13 @@ class OfferSchema(_VocabularySchema):
 
     @post_load(pass_original=True)
     def _make_offer(self, data: dict[str, Any], original: Any, **kwargs: Any) -> Offer:
-        get = data.get
         offer_id: int = data["offer_id"]
+        complete = self.only is None
+        before = _READ_BEFORE.get()
+        if before is not None and offer_id in before.values:
+            data = {**before.values[offer_id], **data}
+            complete = before.complete
+        get = data.get
         total = get("total_user_reward")
         reporting = get("reporting")
         return Offer(
@@ -804,9 +822,9 @@ class OfferSchema(_VocabularySchema):
             reason=get("reason"),
             as_of=_AS_OF.get() or datetime.now(UTC),
             name_given=bool(get("name")),
-            complete=self.only is None,
+            complete=complete,
             # What an offer read in part is read from again in full, when it is shown.
-            source=original if self.only is not None else None,
+            source=None if complete else original,
         )
 
 
@@ -872,6 +890,43 @@ SUMMARY_FIELDS: Final = (
 )
 
 
+# The rest of an offer, read when it is shown: its id (to match it with what was read before)
+# and every field the summary leaves out.
+_DETAIL_FIELDS: Final = ("offer_id",) + tuple(
+    name for name in OfferSchema._declared_fields if name not in SUMMARY_FIELDS
+)
+
+# What decides the state, order and totals of an offer its summary fields cannot place (status 3
+# saying nothing about reversed or expired, no updated_at, no total): its steps' statuses, times
+# and rewards (marshmallow ``Nested(only=...)`` through a dotted ``only``), not their words.
+_STEP_FACTS: Final = (
+    "offer_id",
+    "events.status",
+    "events.completed_at",
+    "events.credited_at",
+    "events.reversed_at",
+    "events.user_reward",
+    "events.payout",
+)
+
+
+def _summary_values(offer: Offer) -> dict[str, Any]:
+    """The summary fields an offer was read with, as the schema's post_load received them."""
+    values: dict[str, Any] = {
+        "offer_id": offer.offer_id,
+        "reward_status": offer.status,
+        "user_completed": offer.user_completed,
+        "total_user_reward": offer.total_reward,
+        "reporting": offer.reporting,
+        "updated_at": offer.updated_at,
+        "completed_at": offer.completed_at,
+        "expires_at": offer.expires_at,
+    }
+    if offer.name_given:
+        values["name"] = offer.name
+    return values
+
+
 # -- errors and degradation ----------------------------------------------------------------------
 
 
@@ -934,7 +989,7 @@ def _offer_id_failed(messages: object) -> bool:
 # -- entry points ----------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=16)
 def offer_schema(only: tuple[str, ...] | None = None, *, many: bool = False) -> OfferSchema:
     """A shared :class:`OfferSchema` (schemas are reusable; building one costs time)."""
     return OfferSchema(only=only, many=many)
@@ -997,19 +1052,70 @@ def parse_offer(
 def complete_offer(offer: Offer, vocabulary: Vocabulary = DOCUMENTED_VOCABULARY) -> Offer:
     """``offer`` read in full, when it was read with only its summary fields.
 
-    The moment it was read against (``as_of``) is kept, so its derived fields agree.
+    See :func:`complete_offers`.
     """
-    if offer.complete or offer.source is None:
-        return offer
-    as_of = _AS_OF.set(offer.as_of)
+    return complete_offers((offer,), vocabulary)[0]
+
+
+def complete_offers(
+    offers: Iterable[Offer], vocabulary: Vocabulary = DOCUMENTED_VOCABULARY
+) -> tuple[Offer, ...]:
+    """``offers``, each read in full when it was read with only its summary fields.
+
+    Only the fields the summary left out are read (the summary's are valid already), all the
+    offers in one load. The moment each was read against (``as_of``) is kept, so its derived
+    fields agree.
+    """
+    return _read_again(offers, _DETAIL_FIELDS, complete=True, vocabulary=vocabulary)
+
+
+def read_step_facts(
+    offers: Iterable[Offer], vocabulary: Vocabulary = DOCUMENTED_VOCABULARY
+) -> tuple[Offer, ...]:
+    """``offers`` read in part with their steps' statuses, times and rewards added.
+
+    For offers whose summary fields cannot decide their state, order or totals
+    (``Offer.summary_without_steps`` False): after this they can, and they are still read in
+    full (:func:`complete_offers`) when shown.
+    """
+    return _read_again(offers, _STEP_FACTS, complete=False, vocabulary=vocabulary)
+
+
+def _read_again(
+    offers: Iterable[Offer], only: tuple[str, ...], *, complete: bool, vocabulary: Vocabulary
+) -> tuple[Offer, ...]:
+    listed = tuple(offers)
+    # Offers of one walk were read against one moment per upstream page: one load per moment.
+    waiting: dict[datetime, list[Offer]] = {}
+    for offer in listed:
+        if not offer.complete and offer.source is not None:
+            waiting.setdefault(offer.as_of, []).append(offer)
+    if not waiting:
+        return listed
+    read: dict[int, Offer] = {}
     names = _VOCABULARY.set(vocabulary)
     try:
-        full, _paths = load_offer(offer.source)
+        for as_of, group in waiting.items():
+            moment = _AS_OF.set(as_of)
+            before = _READ_BEFORE.set(
+                _ReadBefore({o.offer_id: _summary_values(o) for o in group}, complete)
+            )
+            try:
+                raw = [o.source for o in group]
+                for index, _raw, again, _paths in _load_offers(raw, only):
+                    # The id read before is still readable: the same data gave it.
+                    if again is not None:
+                        earlier = group[index]
+                        if earlier.degraded:
+                            degraded = tuple(sorted({*earlier.degraded, *again.degraded}))
+                            again = dataclasses.replace(again, degraded=degraded)
+                        read[id(earlier)] = again
+            finally:
+                _READ_BEFORE.reset(before)
+                _AS_OF.reset(moment)
     finally:
         _VOCABULARY.reset(names)
-        _AS_OF.reset(as_of)
-    # The id read before is still readable: the same data gave it.
-    return full if full is not None else offer
+    return tuple(read.get(id(offer), offer) for offer in listed)
 
 
 def raw_offer_id(raw: object, vocabulary: Vocabulary = DOCUMENTED_VOCABULARY) -> str | None:
@@ -1164,6 +1270,7 @@ __all__ = [
     "StepSchema",
     "Vocabulary",
     "complete_offer",
+    "complete_offers",
     "field_paths",
     "is_safe_url",
     "load_offer",
@@ -1175,5 +1282,6 @@ __all__ = [
     "raw_error_code",
     "raw_offer_id",
     "raw_support_id",
+    "read_step_facts",
     "step_status_from_word",
 ]
