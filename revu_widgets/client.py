@@ -33,7 +33,7 @@ import requests
 import urllib3
 from requests.adapters import HTTPAdapter
 
-from . import __version__
+from ._version import __version__
 from .errors import (
     AuthenticationError,
     BadPayloadError,
