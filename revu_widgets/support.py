@@ -200,7 +200,7 @@ def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> d
         "overdue": offer.is_overdue,
         "next_action": {
             "code": presentation.next_action_code(offer),
-            "text": presentation.next_action(offer),
+            "text": presentation.next_action(offer, can_report=clock.is_open),
         },
         "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
         # The member's amounts only (never RevU's USD payout); null when RevU gave none.

@@ -159,8 +159,8 @@ def _conditional(body: dict[str, Any]) -> Response:
 
 
 def _offer_json(user_id: str, offer: Offer) -> dict[str, Any]:
-    data = presentation.offer_as_json(offer)
     clock = report.offer_clock(user_id, offer)
+    data = presentation.offer_as_json(offer, can_report=clock.is_open)
     data["claim"] = report.clock_as_json(clock, offer)
     data["claim"]["report_url"] = (
         url_for("revu_widgets.report_offer", offer_id=offer.offer_id) if clock.is_open else None
