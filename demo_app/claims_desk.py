@@ -15,8 +15,8 @@ from decimal import Decimal
 from flask import g
 
 from revu_widgets.claims import Claim
-from revu_widgets.extension import full_progress, member_progress
 from revu_widgets.models import Offer
+from revu_widgets.state import full_progress, member_progress
 
 
 @dataclass(frozen=True, slots=True)

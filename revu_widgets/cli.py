@@ -27,10 +27,10 @@ from . import presentation
 from .client import MAX_PAGE_SIZE
 from .doctor import EXIT_FAILED, diagnose, render_report
 from .errors import RevUError
-from .extension import kit_state
 from .listing import STATUS_WORDS, parse_status_word
 from .models import Offer, UserProgress
 from .schemas import parse_progress_page
+from .state import kit_state
 from .support import lookup_progress, support_summary_as_json
 
 #: The ``flask revu`` command group; :meth:`RevUWidgets.init_app` adds it to the app's CLI.

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Response, abort, current_app, request, url_for
 
 log = logging.getLogger("revu_widgets.csp")
 
@@ -101,34 +101,31 @@ def describe(report: Mapping[str, Any]) -> str:
     )
 
 
-def register_csp_report(bp: Blueprint) -> None:
-    """Add the ``csp_report`` route (``POST /csp-report``) to the kit's blueprint."""
-
-    @bp.post("/csp-report")
-    def csp_report() -> Response:
-        if not current_app.debug:
-            abort(404)
-        if (request.content_length or 0) > MAX_REPORT_BYTES:
-            abort(413)
-        raw = request.get_data(cache=False)
-        if len(raw) > MAX_REPORT_BYTES:
-            abort(413)
-        try:
-            payload = json.loads(raw)
-        except ValueError:
-            abort(400)
-        found = violations(payload)
-        if not found:
-            abort(400)
-        for report in found:
-            log.warning("%s", describe(report))
-        return Response(status=204)
+def receive_report() -> Response:
+    """Log the violations of one browser report (the blueprint's ``csp_report`` route)."""
+    if not current_app.debug:
+        abort(404)
+    if (request.content_length or 0) > MAX_REPORT_BYTES:
+        abort(413)
+    raw = request.get_data(cache=False)
+    if len(raw) > MAX_REPORT_BYTES:
+        abort(413)
+    try:
+        payload = json.loads(raw)
+    except ValueError:
+        abort(400)
+    found = violations(payload)
+    if not found:
+        abort(400)
+    for report in found:
+        log.warning("%s", describe(report))
+    return Response(status=204)
 
 
 __all__ = [
     "MAX_REPORT_BYTES",
     "describe",
     "policy_with_report_uri",
-    "register_csp_report",
+    "receive_report",
     "violations",
 ]

@@ -1,28 +1,43 @@
-"""The Flask extension: configuration, the blueprint, and the hooks a host application sets."""
+"""The Flask extension: configuration, the blueprint, and the hooks a host application sets.
+
+``init_app`` checks the configuration, builds the client, the snapshot store and the limiter,
+and keeps them in a :class:`~revu_widgets.state.KitState`; the routes and commands read them
+through :mod:`revu_widgets.state`, never through this module.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Flask, current_app
+from flask import Blueprint, Flask
 from limits import parse as parse_limit
 
-from .claims import ClaimPolicy
+from . import presentation, report
+
+# Imported for their routes, which join the blueprint as the modules load.
+from . import support, views  # noqa: F401  # isort: skip
+from .blueprint import blueprint
+from .claims import Claim, ClaimPolicy
+from .cli import revu_cli
 from .client import RevUClient
 from .errors import ConfigurationError, NotSignedInError
+from .fake import FAKE_API_KEY, FakeRevU, serve_in_thread
+from .fake.app import IMAGES_PREFIX
+from .fake.server import FakeServer
 from .limiter import RateLimiter
-from .models import Member, Offer, ProgressSummary, RewardStatus, UserProgress
-from .store import SnapshotStore, open_store
+from .listing import parse_status_word
+from .models import Member, ProgressSummary, RewardStatus, UserProgress
+from .state import KitState, full_progress, kit_state, member_progress
+from .store import MemoryStore, SnapshotStore
 
-if TYPE_CHECKING:
-    from .claims import Claim
-    from .fake import FakeRevU
-    from .fake.server import FakeServer
+try:
+    from .redis_store import RedisStore
+except ImportError:  # redis-py is an extra: pip install 'revu-widgets[redis]'
+    RedisStore = None  # type: ignore[assignment,misc]
 
 #: Every config key the kit reads, with its default. Applied with ``setdefault`` in ``init_app``.
 DEFAULT_CONFIG: dict[str, Any] = {
@@ -86,35 +101,6 @@ DEFAULT_CONFIG: dict[str, Any] = {
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def _kit_folder(name: str) -> str:
-    """Where the kit's ``templates`` or ``static`` folder is, however the package was installed.
-
-    A wheel carries them inside the package (``revu_widgets/templates``); an editable install
-    or a plain checkout has them at the top of the repository, beside the package.
-    """
-    package_dir = Path(__file__).resolve().parent
-    for candidate in (package_dir / name, package_dir.parent / name):
-        if (candidate / "revu_widgets").is_dir():
-            return str(candidate)
-    raise ConfigurationError(
-        f"revu-widgets cannot find its {name} folder next to {package_dir}: "
-        "reinstall the package (pip install --force-reinstall revu-widgets)."
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class KitState:
-    """What the extension keeps per application, in ``app.extensions["revu_widgets"]``."""
-
-    widgets: RevUWidgets
-    client: RevUClient
-    store: SnapshotStore
-    #: The shared rate limiter (same storage as the snapshots); see :mod:`revu_widgets.limiter`.
-    limiter: RateLimiter
-    fake: FakeRevU | None = None
-    fake_server: FakeServer | None = None
-
-
 class RevUWidgets:
     """RevU offer progress inside a Flask site.
 
@@ -124,8 +110,6 @@ class RevUWidgets:
     """
 
     def __init__(self, app: Flask | None = None, *, register_blueprint: bool = True) -> None:
-        from .views import create_blueprint
-
         self._user_id_loader: Callable[[], str | None] | None = None
         self._support_access_loader: Callable[[], bool] | None = None
         self._claim_handler: Callable[[Claim], str | None] | None = None
@@ -133,19 +117,14 @@ class RevUWidgets:
         self._member_resolver: Callable[[str], Member | None] | None = None
         self._register_blueprint = register_blueprint
         #: The kit's blueprint (named ``revu_widgets``): pages, JSON routes, support views.
-        self.blueprint: Blueprint = create_blueprint(
-            self,
-            template_folder=_kit_folder("templates"),
-            static_folder=str(Path(_kit_folder("static")) / "revu_widgets"),
-        )
+        # One blueprint for every instance: its views find the instance through the app's
+        # KitState, so nothing is bound to this object.
+        self.blueprint: Blueprint = blueprint
         if app is not None:
             self.init_app(app)
 
     def init_app(self, app: Flask) -> None:
         """Apply config defaults, check the configuration, and set the kit up on ``app``."""
-        from . import presentation, report
-        from .cli import revu_cli
-
         for key, value in DEFAULT_CONFIG.items():
             app.config.setdefault(key, value)
         app.config["REVU_USE_FAKE"] = _use_fake(app.config)
@@ -262,12 +241,12 @@ class RevUWidgets:
     @property
     def client(self) -> RevUClient:
         """The current application's configured :class:`RevUClient`."""
-        return _state().client
+        return kit_state().client
 
     @property
     def fake(self) -> FakeRevU | None:
         """The embedded fake RevU when ``REVU_USE_FAKE`` is on, else ``None``."""
-        return _state().fake
+        return kit_state().fake
 
     def current_user_id(self) -> str:
         """The signed-in user's id from ``user_id_loader``; raises :class:`NotSignedInError`."""
@@ -296,10 +275,11 @@ class RevUWidgets:
     def progress(self, status: RewardStatus | str | None = None) -> UserProgress:
         """The signed-in user's offers across all pages, validated (for host views).
 
-        ``status`` narrows to one :class:`RewardStatus` (or its word, e.g. ``"pending"``).
+        ``status`` narrows to one :class:`RewardStatus` (or its word, e.g. ``"pending"``, as
+        in the history's ``?status=``; ``"all"`` or ``None`` is every status).
         """
         if isinstance(status, str):
-            status = RewardStatus.from_slug(status)
+            status = parse_status_word(status)
         progress = full_progress(member_progress(self.current_user_id()))
         if status is None:
             return progress
@@ -312,50 +292,7 @@ class RevUWidgets:
         The member's snapshot is dropped on every worker and host sharing ``REVU_CACHE_URL``,
         and their open offer pages fetch the change on their next check (about a second).
         """
-        _state().store.refresh(str(user_id))
-
-
-def _state() -> KitState:
-    try:
-        state: KitState = current_app.extensions["revu_widgets"]
-    except KeyError:
-        raise ConfigurationError(
-            "revu-widgets is not set up on this application: call RevUWidgets(app) or "
-            "revu.init_app(app) first."
-        ) from None
-    return state
-
-
-def member_progress(user_id: str) -> UserProgress:
-    """A member's whole validated history, through the snapshot store.
-
-    The one read path of every page, JSON route, support view and command: concurrent readers
-    share one upstream walk, and its result serves them for ``REVU_CACHE_SECONDS``.
-
-    Each offer is read only as far as the counts, totals and order need (``Offer.complete``
-    says which were read in full): what a page shows goes through :func:`full_offers` first.
-    """
-    state = _state()
-    max_pages = int(current_app.config["REVU_MAX_PAGES"])
-    return state.store.read(
-        user_id,
-        lambda: state.client.get_all_progress(user_id, max_pages=max_pages, complete=False),
-    )
-
-
-def full_offers(offers: Iterable[Offer]) -> tuple[Offer, ...]:
-    """Offers of a snapshot read in full, for showing them (see :func:`member_progress`)."""
-    return _state().client.complete_offers(offers)
-
-
-def full_progress(progress: UserProgress) -> UserProgress:
-    """``progress`` with every offer read in full (for JSON, the CLI and host views)."""
-    return replace(progress, offers=full_offers(progress.offers))
-
-
-def kit_state() -> KitState:
-    """The current application's kit state (for the kit's own views and CLI)."""
-    return _state()
+        kit_state().store.refresh(str(user_id))
 
 
 def _client_from_config(config: Any) -> RevUClient:
@@ -422,17 +359,30 @@ def support_url_is_valid(url: object) -> bool:
 
 
 def _store_from_config(config: Any, client: RevUClient) -> SnapshotStore:
+    """The snapshot store ``REVU_CACHE_URL`` names."""
     seconds = config["REVU_CACHE_SECONDS"]
     if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
         raise ConfigurationError(
             "REVU_CACHE_SECONDS must be a number of seconds, 0 or more (0 = no reuse)."
         )
-    return open_store(
-        str(config["REVU_CACHE_URL"] or ""),
-        seconds=seconds,
-        # A reader never waits for another's walk longer than a page may take.
-        wait_limit=client.deadline,
-        key_secret=str(config["REVU_API_KEY"]),
+    url = str(config["REVU_CACHE_URL"] or "")
+    # A reader never waits for another's walk longer than a page may take.
+    wait_limit = client.deadline
+    scheme = urlsplit(url).scheme
+    if scheme == "memory":
+        return MemoryStore(seconds=seconds, wait_limit=wait_limit)
+    if scheme in ("redis", "rediss"):
+        if RedisStore is None:
+            raise ConfigurationError(
+                "REVU_CACHE_URL names Redis, but redis-py is not installed: "
+                "pip install 'revu-widgets[redis]'."
+            )
+        # The API key keys the hash that stands for members' ids in the shared store.
+        key_secret = str(config["REVU_API_KEY"])
+        return RedisStore(url, seconds=seconds, wait_limit=wait_limit, key_secret=key_secret)
+    raise ConfigurationError(
+        "REVU_CACHE_URL must be memory:// (one process) or redis://host:6379/0 / "
+        "rediss://... (shared by every worker and host)."
     )
 
 
@@ -464,8 +414,6 @@ def _use_fake(config: Any) -> bool:
     if use_fake:
         key = config.get("REVU_API_KEY")
         base_url = config.get("REVU_BASE_URL")
-        from .fake import FAKE_API_KEY
-
         if (key and key != FAKE_API_KEY) or base_url != DEFAULT_CONFIG["REVU_BASE_URL"]:
             raise ConfigurationError(
                 "REVU_USE_FAKE is on, so the built-in fake RevU would replace the configured "
@@ -491,9 +439,6 @@ def _start_fake_if_asked(app: Flask) -> tuple[FakeRevU | None, FakeServer | None
     """With ``REVU_USE_FAKE``, serve a fake RevU for this app on loopback and point it there."""
     if not app.config["REVU_USE_FAKE"]:
         return None, None
-    from .fake import FAKE_API_KEY, FakeRevU, serve_in_thread
-    from .fake.app import IMAGES_PREFIX
-
     fake = FakeRevU(api_key=FAKE_API_KEY)
     server = serve_in_thread(fake)
     app.config["REVU_BASE_URL"] = server.url

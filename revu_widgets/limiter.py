@@ -11,8 +11,6 @@ must never turn an outage of Redis into an outage of the site.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import logging
 import math
 import time
@@ -26,7 +24,7 @@ from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 
 from .errors import ConfigurationError
-from .store import Outage
+from .store import Outage, keyed_hash
 
 logger = logging.getLogger("revu_widgets.limiter")
 
@@ -103,7 +101,7 @@ class RateLimiter:
             self._outage.record(exc)
 
     def _ids(self, scope: str, key: str) -> tuple[str, str]:
-        return scope, hmac.new(self._secret, key.encode(), hashlib.sha256).hexdigest()[:32]
+        return scope, keyed_hash(self._secret, key)
 
     def _retry_after(self, item: RateLimitItem, ids: tuple[str, str]) -> int:
         stats = self._window.get_window_stats(item, *ids)

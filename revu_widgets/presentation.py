@@ -15,9 +15,8 @@ markup: upstream text stays plain, and Jinja escapes it.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Mapping
-from datetime import UTC, date, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, Literal, NamedTuple
 from urllib.parse import quote
@@ -39,14 +38,23 @@ from .errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from .models import Offer, OfferState, ProgressSummary, SkippedOffer, Step, StepStatus
+from .models import (
+    LOST_STATES,
+    Offer,
+    OfferState,
+    ProgressSummary,
+    SkippedOffer,
+    Step,
+    StepStatus,
+)
+from .schemas import is_safe_url
 
 DEFAULT_CURRENCY_NAME = "coins"
 
 #: Longest raw upstream status word shown in an "Unknown (...)" label.
 _RAW_WORD_LIMIT = 40
 
-RewardKind = Literal["earned", "pending", "possible", "lost"]
+RewardKind = Literal["earned", "pending", "possible", "lost", "partial"]
 
 
 def N_(message: str) -> str:
@@ -89,6 +97,8 @@ _REWARD_KIND_LABELS: Mapping[str, str] = {
     "pending": N_("Pending"),
     "possible": N_("Possible"),
     "lost": N_("Lost"),
+    # What the credited steps of an offer not yet credited in full gave (a partial credit).
+    "partial": N_("Credited so far"),
 }
 
 
@@ -232,8 +242,9 @@ def _aware(value: datetime) -> datetime:
 def format_datetime(value: datetime | None, fmt: str = "medium") -> str:
     """A date and time in the user's locale and timezone; empty for ``None``.
 
-    The default joins the locale's medium date with its short time ("Nov 20, 2026, 9:00 AM"):
-    seconds are noise to someone waiting for a reward. Any Babel format name or pattern works.
+    The default joins the locale's medium date with its short time and the zone's short name
+    ("Nov 20, 2026, 9:00 AM UTC"): seconds are noise to someone waiting for a reward, a time
+    without its zone is a guess. Any Babel format name or pattern works.
     """
     if value is None:
         return ""
@@ -252,16 +263,31 @@ def _datetime_formatter() -> DatetimeFormatter:
     locale = current_locale()
     zone = current_timezone()
     pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
+    # A zone has one name per UTC offset (summer and winter time); looked up once each.
+    zone_names: dict[timedelta | None, str] = {}
 
     def datetime_text(value: datetime | None) -> str:
         if value is None:
             return ""
         local = _aware(value).astimezone(zone)
+        offset = local.utcoffset()
+        if offset not in zone_names:
+            zone_names[offset] = _zone_name(local, locale)
         day = _date_text(local.date(), "medium", locale)
-        time = _short_time_text(local.hour, local.minute, locale)
+        time = _short_time_text(local.hour, local.minute, locale) + " " + zone_names[offset]
         return pattern.replace("{1}", day).replace("{0}", time)
 
     return datetime_text
+
+
+def _zone_name(local: datetime, locale: Locale) -> str:
+    """The short name of ``local``'s zone ("UTC", "EST", "MEZ"), else its offset ("GMT+01:00")."""
+    name = str(babel_dates.get_timezone_name(local, "short", locale=locale))
+    if name[:1] in ("+", "-"):
+        # No abbreviation for this zone in this language: the locale's offset words read
+        # better than a bare "+0100".
+        return str(babel_dates.get_timezone_gmt(local, "long", locale=locale))
+    return name
 
 
 def format_date(value: datetime | None, fmt: str = "medium") -> str:
@@ -336,7 +362,7 @@ def status_value(value: StatusLike) -> str:
 
 
 def reward_label(kind: str) -> str:
-    """The word before an amount: Earned / Pending / Possible / Lost."""
+    """The word before an amount: Earned / Pending / Possible / Lost / Credited so far."""
     return gettext(_REWARD_KIND_LABELS.get(kind, _REWARD_KIND_LABELS["possible"]))
 
 
@@ -458,9 +484,7 @@ def _explain_pending(offer: Offer) -> str:
             text
             + " "
             + gettext(
-                "Credit was expected by %(date)s and is now overdue: "
-                "contact support with the claim details.",
-                date=format_date(expected),
+                "Credit was expected by %(date)s and is now overdue.", date=format_date(expected)
             )
         )
     if expected is not None:
@@ -492,8 +516,12 @@ def next_action_code(offer: Offer) -> NextActionCode:
     return "none"
 
 
-def next_action(offer: Offer) -> str:
-    """The suggested next action in plain words (continue / wait until ... / contact support)."""
+def next_action(offer: Offer, *, can_report: bool = False) -> str:
+    """The suggested next action in plain words (continue / wait until ... / report a problem).
+
+    ``can_report``: the member can send "Report a problem" for this offer now (its claim
+    clock is open), so the words point there instead of to support in general.
+    """
     code = next_action_code(offer)
     if code == "continue":
         if offer.next_step is not None:
@@ -510,7 +538,18 @@ def next_action(offer: Offer) -> str:
             )
         return gettext("Nothing to do yet: wait for the advertiser to confirm.")
     if code == "contact_support":
-        if offer.state in (OfferState.REVERSED, OfferState.REVERSED_OR_EXPIRED):
+        disputed = offer.state in (OfferState.REVERSED, OfferState.REVERSED_OR_EXPIRED)
+        if can_report and disputed:
+            return gettext(
+                "If you think this is a mistake, use “Report a problem” on this offer's page: "
+                "the claim details go with your report."
+            )
+        if can_report:
+            return gettext(
+                "Use “Report a problem” on this offer's page: the claim details go with your "
+                "report."
+            )
+        if disputed:
             return gettext(
                 "If you think this is a mistake, contact support with the claim details."
             )
@@ -632,12 +671,12 @@ def step_as_json(step: Step) -> dict[str, Any]:
     }
 
 
-def offer_as_json(offer: Offer) -> dict[str, Any]:
+def offer_as_json(offer: Offer, *, can_report: bool = False) -> dict[str, Any]:
     """One offer as normalised JSON for the kit's API routes and the live refresh.
 
     Rewards carry both a number and the formatted words; times are ISO 8601 strings in UTC,
     with words in a ``*_text`` field where pages show them. Nothing from the raw upstream dict
-    passes through.
+    passes through. ``can_report`` as for :func:`next_action`.
     """
     done, total = progress_values(offer)
     return {
@@ -683,7 +722,10 @@ def offer_as_json(offer: Offer) -> dict[str, Any]:
         "reversal_reason": offer.reversal_reason if offer.state is OfferState.REVERSED else None,
         "needs_claim_details": offer.needs_claim_details,
         "explanation": explain(offer),
-        "next_action": {"code": next_action_code(offer), "text": next_action(offer)},
+        "next_action": {
+            "code": next_action_code(offer),
+            "text": next_action(offer, can_report=can_report),
+        },
         "steps": [step_as_json(step) for step in offer.steps],
     }
 
@@ -884,14 +926,14 @@ def error_text(exc: RevUError, *, for_staff: bool = False) -> tuple[str, str]:
 
 # --- templates ------------------------------------------------------------------------------
 
-_SAFE_URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
-
 
 def http_url(value: str | None) -> str | None:
-    """``value`` when it is an http(s) URL, else ``None`` (a second guard after the schemas)."""
-    if value and _SAFE_URL.match(value.strip()):
-        return value.strip()
-    return None
+    """``value`` when :func:`~revu_widgets.schemas.is_safe_url` accepts it, else ``None``.
+
+    The ``revu_http_url`` filter: the schemas' rule, applied again to whatever URL a template
+    is given (a host may pass its own objects to the macros).
+    """
+    return value if is_safe_url(value) else None
 
 
 DetailUrlFor = str | Callable[[Offer], str] | None
@@ -971,19 +1013,30 @@ def timeline(offer: Offer) -> list[TimelineStep]:
 
 
 def reward_rows(offer: Offer) -> list[tuple[RewardKind, Decimal]]:
-    """The rewards an offer card shows, in order: earned, pending, lost when any, possible.
+    """The rewards an offer card shows: the offer's reward under its status, then its partial
+    credit.
 
-    None when the member's reward is unknown (RevU sent only its USD payouts, or nothing):
-    no amount is better than a wrong zero.
+    The first row is what the offer counts for in the member's totals (Earned once credited,
+    Pending, Lost when reversed or expired, else Possible), so a tab's cards add up to its
+    total. An offer not credited in full whose steps were credited one by one adds a
+    "Credited so far" row (``partial``), which no total counts as earned. None when the
+    member's reward is unknown (RevU sent only its USD payouts, or nothing): no amount is
+    better than a wrong zero.
     """
     if not offer.reward_known:
         return []
-    rows: list[tuple[RewardKind, Decimal]] = [("earned", offer.earned)]
-    if offer.pending:
-        rows.append(("pending", offer.pending))
-    if offer.lost:
-        rows.append(("lost", offer.lost))
-    rows.append(("possible", offer.possible))
+    state = offer.state
+    rows: list[tuple[RewardKind, Decimal]]
+    if state is OfferState.CREDITED:
+        return [("earned", offer.earned)]
+    if state is OfferState.PENDING:
+        rows = [("pending", offer.pending)]
+    elif state in LOST_STATES:
+        rows = [("lost", offer.lost)]
+    else:
+        rows = [("possible", offer.possible)]
+    if offer.credited_steps_reward:
+        rows.append(("partial", offer.credited_steps_reward))
     return rows
 
 

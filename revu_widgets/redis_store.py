@@ -20,8 +20,6 @@ after :data:`RETRY_SECONDS`. A page never fails and never waits past its deadlin
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import logging
 import secrets
@@ -36,7 +34,7 @@ from redis.exceptions import RedisError
 from .errors import UpstreamTimeoutError
 from .models import UserProgress
 from .snapshots import SnapshotFormatError, decode_progress, fingerprint, to_json
-from .store import MemoryStore, Outage, SnapshotStore, Walk
+from .store import MemoryStore, Outage, SnapshotStore, Walk, keyed_hash
 
 logger = logging.getLogger("revu_widgets.store")
 
@@ -237,7 +235,7 @@ class RedisStore(SnapshotStore):
     # -- Redis health --------------------------------------------------------------------------
 
     def _member(self, user_id: str) -> str:
-        return hmac.new(self._secret, user_id.encode(), hashlib.sha256).hexdigest()[:32]
+        return keyed_hash(self._secret, user_id)
 
 
 class _LockKeeper:

@@ -17,19 +17,20 @@ import hashlib
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, current_app, render_template, request, url_for
+from flask import Flask, current_app, render_template, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
 from . import presentation
+from .blueprint import blueprint
 from .claims import (
     SUGGESTED_PROBLEM,
     Attachment,
@@ -44,14 +45,12 @@ from .claims import (
 )
 from .client import OFFER_ID_RULE
 from .errors import ConfigurationError
-from .extension import kit_state
 from .models import Offer, OfferState
 from .presentation import N_
+from .state import current_kit, load_offer
 
 if TYPE_CHECKING:
     from werkzeug.wrappers import Response as BaseResponse
-
-    from .extension import RevUWidgets
 
 log = logging.getLogger("revu_widgets")
 #: The same audit trail as support lookups: one line per claim or refused attempt.
@@ -73,21 +72,21 @@ _AUDIT_TEXT_LIMIT = 200
 #: Form fields shown again when the form comes back with a problem to fix.
 _ANSWER_FIELDS = ("problem", "step", "occurred_on", "message")
 
-LoadOffer = Callable[[str, int], tuple[Offer, str | None]]
-
 
 def claim_policy() -> ClaimPolicy:
     """The current app's claim clock settings (``REVU_CLAIM_*``)."""
     return ClaimPolicy.from_config(current_app.config)
 
 
-def offer_clock(widgets: RevUWidgets, user_id: str, offer: Offer) -> ClaimClock:
+def offer_clock(user_id: str, offer: Offer) -> ClaimClock:
     """``offer``'s claim clock for ``user_id``, with the site's ledger when the host has one.
 
     The ledger is asked only about offers RevU credited something for: only those can lack it.
     """
     site_credited = (
-        widgets.site_credited(user_id, offer.offer_id) if offer.credited_amount else None
+        current_kit.widgets.site_credited(user_id, offer.offer_id)
+        if offer.credited_amount
+        else None
     )
     return claim_clock(offer, claim_policy(), site_credited=site_credited)
 
@@ -569,24 +568,19 @@ def _size_text(size: int) -> str:
     )
 
 
-def register_report_views(bp: Blueprint, widgets: RevUWidgets, load_offer: LoadOffer) -> None:
-    """Add ``GET``/``POST /offers/<offer_id>/report`` to the kit's blueprint."""
-
-    def report_offer(offer_id: int) -> BaseResponse | tuple[str, int] | str:
-        user_id = widgets.current_user_id()
-        if request.method == "POST":
-            return _file(widgets, load_offer, user_id, offer_id)
-        offer, support_id = load_offer(user_id, offer_id)
-        clock = offer_clock(widgets, user_id, offer)
-        return _form_page(widgets, user_id, offer, support_id, clock)
-
-    bp.add_url_rule(
-        f"/offers/{OFFER_ID_RULE}/report", "report_offer", report_offer, methods=["GET", "POST"]
-    )
+@blueprint.route(f"/offers/{OFFER_ID_RULE}/report", methods=["GET", "POST"])
+def report_offer(offer_id: int) -> BaseResponse | tuple[str, int] | str:
+    """``GET``: the claim clock and the form; ``POST``: file the member's claim."""
+    user_id = current_kit.widgets.current_user_id()
+    if request.method == "POST":
+        return _file(user_id, offer_id)
+    offer, support_id = load_offer(user_id, offer_id)
+    clock = offer_clock(user_id, offer)
+    return _form_page(user_id, offer, support_id, clock)
 
 
-def _delivery_mode(widgets: RevUWidgets) -> str:
-    if widgets.has_claim_handler:
+def _delivery_mode() -> str:
+    if current_kit.widgets.has_claim_handler:
         return "handler"
     if current_app.config.get("REVU_SUPPORT_URL"):
         return "url"
@@ -594,7 +588,6 @@ def _delivery_mode(widgets: RevUWidgets) -> str:
 
 
 def _form_page(
-    widgets: RevUWidgets,
     user_id: str,
     offer: Offer,
     support_id: str | None,
@@ -604,7 +597,7 @@ def _form_page(
     status: int = 200,
     answers: Mapping[str, str] | None = None,
 ) -> tuple[str, int]:
-    mode = _delivery_mode(widgets)
+    mode = _delivery_mode()
     body = render_template(
         "revu_widgets/report.html",
         offer=offer,
@@ -638,9 +631,7 @@ def _suggested_step(offer: Offer) -> int | None:
     return next((i for i, s in enumerate(offer.steps) if not s.is_done), None)
 
 
-def _file(
-    widgets: RevUWidgets, load_offer: LoadOffer, user_id: str, offer_id: int
-) -> BaseResponse | tuple[str, int] | str:
+def _file(user_id: str, offer_id: int) -> BaseResponse | tuple[str, int] | str:
     max_files = int(current_app.config["REVU_CLAIM_MAX_FILES"])
     max_bytes = int(current_app.config["REVU_CLAIM_MAX_FILE_BYTES"])
     # The whole request: every image at its largest, plus the form's text.
@@ -664,7 +655,7 @@ def _file(
             ),
             offer_id,
         )
-    limiter, rule = kit_state().limiter, str(current_app.config["REVU_CLAIM_LIMIT"])
+    limiter, rule = current_kit.limiter, str(current_app.config["REVU_CLAIM_LIMIT"])
     throttled = limiter.peek(rule, LIMIT_SCOPE, user_id)
     if not throttled.allowed:
         audit_claim(user_id=user_id, offer_id=offer_id, result="rate_limited")
@@ -680,11 +671,10 @@ def _file(
             body, status=status, headers={"Retry-After": str(throttled.retry_after)}
         )
     offer, support_id = load_offer(user_id, offer_id)
-    clock = offer_clock(widgets, user_id, offer)
+    clock = offer_clock(user_id, offer)
     if not clock.is_open:
         audit_claim(user_id=user_id, offer_id=offer_id, result=f"refused_{clock.phase.value}")
         return _form_page(
-            widgets,
             user_id,
             offer,
             support_id,
@@ -698,12 +688,11 @@ def _file(
             files,
             clock,
             offer,
-            allow_files=_delivery_mode(widgets) == "handler" and max_files > 0,
+            allow_files=_delivery_mode() == "handler" and max_files > 0,
         )
     except FormProblem as problem:
         audit_claim(user_id=user_id, offer_id=offer_id, result=f"invalid_{problem.status}")
         return _form_page(
-            widgets,
             user_id,
             offer,
             support_id,
@@ -725,17 +714,17 @@ def _file(
         attachments=answers.attachments,
         step_name=answers.step_name,
     )
-    return _deliver(widgets, claim)
+    return _deliver(claim)
 
 
-def _deliver(widgets: RevUWidgets, claim: Claim) -> tuple[str, int]:
-    mode = _delivery_mode(widgets)
+def _deliver(claim: Claim) -> tuple[str, int]:
+    mode = _delivery_mode()
     ticket = None
     status = 200
     failed = False
-    if widgets.has_claim_handler:
+    if current_kit.widgets.has_claim_handler:
         try:
-            answer = widgets.send_claim(claim)
+            answer = current_kit.widgets.send_claim(claim)
         except Exception:
             # The host's help desk is down or its code failed: the member still gets the text.
             log.exception("claim_handler failed for claim %s", claim.claim_id)
@@ -807,7 +796,7 @@ __all__ = [
     "install",
     "offer_clock",
     "problem_label",
-    "register_report_views",
+    "report_offer",
     "suggested_action",
     "support_link",
     "token_is_valid",

@@ -13,6 +13,8 @@ upstream walk (single-flight); its validated result then serves that member for
 from __future__ import annotations
 
 import abc
+import hashlib
+import hmac
 import logging
 import math
 import threading
@@ -21,7 +23,6 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
-from urllib.parse import urlsplit
 
 from .errors import ConfigurationError, UpstreamTimeoutError
 from .models import UserProgress
@@ -200,24 +201,10 @@ class MemoryStore(SnapshotStore):
             return f"{member.generation}.{member.digest}" if member is not None else "0."
 
 
-def open_store(url: str, *, seconds: float, wait_limit: float, key_secret: str) -> SnapshotStore:
-    """The store ``REVU_CACHE_URL`` names.
+def keyed_hash(secret: bytes, text: str) -> str:
+    """What stands for a member's id (or a client address) in shared storage.
 
-    ``key_secret`` keys the hash that stands for members' ids in a shared store.
+    An HMAC keyed with the site's API key: whoever reads the Redis keys learns no ids, and
+    ids cannot be confirmed by hashing guesses without the key.
     """
-    scheme = urlsplit(url).scheme if isinstance(url, str) else ""
-    if scheme == "memory":
-        return MemoryStore(seconds=seconds, wait_limit=wait_limit)
-    if scheme in ("redis", "rediss"):
-        try:
-            from .redis_store import RedisStore
-        except ImportError:
-            raise ConfigurationError(
-                "REVU_CACHE_URL names Redis, but redis-py is not installed: "
-                "pip install 'revu-widgets[redis]'."
-            ) from None
-        return RedisStore(url, seconds=seconds, wait_limit=wait_limit, key_secret=key_secret)
-    raise ConfigurationError(
-        "REVU_CACHE_URL must be memory:// (one process) or redis://host:6379/0 / "
-        "rediss://... (shared by every worker and host)."
-    )
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()[:32]

@@ -22,11 +22,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from flask import (
-    Blueprint,
     Response,
     abort,
     current_app,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -36,16 +34,15 @@ from flask import (
 from werkzeug.routing import PathConverter
 
 from . import listing, presentation, report
+from .blueprint import blueprint, json_error
 from .claims import ClaimClock
 from .errors import ConfigurationError, NotSignedInError, RevUError
-from .extension import full_offers, full_progress, kit_state, member_progress
 from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
+from .state import current_kit, full_offers, full_progress, member_progress
 
 if TYPE_CHECKING:
     from flask.sansio.blueprints import BlueprintSetupState
     from werkzeug.wrappers import Response as BaseResponse
-
-    from .extension import RevUWidgets
 
 #: The audit trail of support lookups. Route it to its own handler to keep it apart.
 audit_log = logging.getLogger("revu_widgets.audit")
@@ -97,7 +94,7 @@ def lookup_progress(
     ``channel`` says where the lookup came from (``"page"``, ``"api"``, ``"cli"``) and ``actor``
     who asked (the staff member's id, when known). Upstream errors are audited with their code
     and raised again, unchanged. With ``full=False`` the offers are read only as far as the
-    counts, totals and order need (see :func:`~revu_widgets.extension.member_progress`).
+    counts, totals and order need (see :func:`~revu_widgets.state.member_progress`).
     """
     try:
         progress = member_progress(user_id)
@@ -202,7 +199,7 @@ def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> d
         "overdue": offer.is_overdue,
         "next_action": {
             "code": presentation.next_action_code(offer),
-            "text": presentation.next_action(offer),
+            "text": presentation.next_action(offer, can_report=clock.is_open),
         },
         "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
         # The member's amounts only (never RevU's USD payout); null when RevU gave none.
@@ -255,147 +252,134 @@ def support_summary_as_json(
     }
 
 
-def register_support_views(bp: Blueprint, widgets: RevUWidgets) -> None:
-    """Add the support lookup pages and the chatbot API to the kit's blueprint."""
-    bp.record_once(_install_converter)
-    user_rule = f"<{CONVERTER_NAME}:user_id>"
-
-    def support_search() -> BaseResponse | str:
-        _require_support_access(widgets, user_id=None)
-        user_id = request.args.get("user_id", "").strip()
-        offer_id = request.args.get("offer_id", "").strip().removeprefix("#")
-        if user_id:
-            # The staff member's own input, sent back as one path segment. With an offer id the
-            # lookup opens on that offer alone, its steps and claim summary expanded.
-            if offer_id:
-                return redirect(
-                    listing.ListArgs(query=offer_id[: listing.QUERY_LIMIT]).url(
-                        "revu_widgets.support_user",
-                        anchor=f"revu-offer-{offer_id}" if offer_id.isdigit() else None,
-                        user_id=user_id,
-                    ),
-                    code=303,
-                )
-            return redirect(url_for("revu_widgets.support_user", user_id=user_id), code=303)
-        return render_template("revu_widgets/support/search.html")
-
-    def support_user(user_id: str) -> str:
-        actor = _current_actor(widgets)
-        _require_support_access(widgets, user_id=user_id, actor=actor)
-        args, notice = listing.list_args()
-        progress = lookup_progress(user_id, channel="page", actor=actor, full=False)
-
-        def list_url(list_args: listing.ListArgs, anchor: str = listing.LIST_ANCHOR) -> str:
-            return list_args.url("revu_widgets.support_user", anchor=anchor, user_id=user_id)
-
-        listed, pagination = listing.paginate(
-            listing.select_offers(progress.offers, args),
-            args.page,
-            SUPPORT_PAGE_SIZE,
-            lambda number: list_url(args.with_(page=number)),
-        )
-        # Only the offers on this page are read in full.
-        offers = full_offers(listed)
-        # Overdue credits are listed on every page, each linked to the page that shows it.
-        in_usual_order = listing.select_offers(progress.offers, listing.ListArgs())
-        overdue = [
-            (
-                offer,
-                list_url(
-                    listing.ListArgs(page=index // SUPPORT_PAGE_SIZE + 1),
-                    anchor=f"revu-offer-{offer.offer_id}",
-                ),
-            )
-            for index, offer in enumerate(in_usual_order)
-            if offer.is_overdue
-        ]
-        return render_template(
-            "revu_widgets/support/user.html",
-            user_id=user_id,
-            # Who the id is on this site, when the host can say: catches a mistyped id.
-            member=widgets.resolve_member(user_id) if widgets.has_member_resolver else None,
-            has_member_resolver=widgets.has_member_resolver,
-            progress=progress,
-            summary=progress.summary,
-            offers=offers,
-            first_number=(args.page - 1) * SUPPORT_PAGE_SIZE + 1,
-            overdue=overdue,
-            tabs=listing.status_tabs(
-                progress.summary,
-                args.status,
-                lambda word: list_url(args.with_(status=word, page=1)),
-            ),
-            list_args=args,
-            clear_search_url=list_url(args.with_(query="", page=1)),
-            notice=notice,
-            pagination=pagination,
-            sort_orders=[(word, listing.sort_label(word)) for word in listing.SORT_ORDERS],
-            support_id=progress.support_id,
-            looked_up_at=datetime.now(UTC),
-            search_url=url_for("revu_widgets.support_search"),
-            claim_details=_claim_details_for(user_id, progress.support_id),
-            claim_clock=lambda offer: report.offer_clock(widgets, user_id, offer),
-        )
-
-    def support_api_user(user_id: str) -> BaseResponse:
-        expected = current_app.config.get("REVU_SUPPORT_TOKEN")
-        if not expected:
-            abort(404)
-        # Failed attempts are counted per client address on every worker and host; once over
-        # the limit, even the right token waits, so guessing learns nothing.
-        limiter, rule = kit_state().limiter, current_app.config["REVU_SUPPORT_TOKEN_LIMIT"]
-        address = request.remote_addr or "unknown"
-        throttled = limiter.peek(rule, THROTTLE_SCOPE, address)
-        if not throttled.allowed:
-            audit(channel="api", actor=None, user_id=user_id, result="throttled")
-            return _too_many_attempts(throttled.retry_after)
-        presented = bearer_token(request.headers.get("Authorization"))
-        if not token_matches(presented, str(expected)):
-            audit(channel="api", actor=None, user_id=user_id, result="unauthorized")
-            limiter.hit(rule, THROTTLE_SCOPE, address)
-            return _unauthorized(invalid=presented is not None)
-        _slug, status = listing.status_arg()
-        progress = lookup_progress(user_id, channel="api", actor="support-token")
-        return jsonify(
-            support_summary_as_json(
-                progress,
-                status=status,
-                clock_for=lambda offer: report.offer_clock(widgets, user_id, offer),
-            )
-        )
-
-    bp.add_url_rule("/support/", "support_search", support_search, methods=["GET"])
-    bp.add_url_rule(
-        f"/support/users/{user_rule}",
-        "support_user",
-        support_user,
-        methods=["GET"],
-        merge_slashes=False,
-    )
-    bp.add_url_rule(
-        f"/support/api/users/{user_rule}",
-        "support_api_user",
-        support_api_user,
-        methods=["GET"],
-        merge_slashes=False,
-    )
-
-
 def _install_converter(state: BlueprintSetupState) -> None:
     state.app.url_map.converters.setdefault(CONVERTER_NAME, SupportUserIdConverter)
 
 
-def _current_actor(widgets: RevUWidgets) -> str | None:
+blueprint.record_once(_install_converter)
+_USER_RULE = f"<{CONVERTER_NAME}:user_id>"
+
+
+@blueprint.get("/support/")
+def support_search() -> BaseResponse | str:
+    _require_support_access(user_id=None)
+    user_id = request.args.get("user_id", "").strip()
+    offer_id = request.args.get("offer_id", "").strip().removeprefix("#")
+    if user_id:
+        # The staff member's own input, sent back as one path segment. With an offer id the
+        # lookup opens on that offer alone, its steps and claim summary expanded.
+        if offer_id:
+            return redirect(
+                listing.ListArgs(query=offer_id[: listing.QUERY_LIMIT]).url(
+                    "revu_widgets.support_user",
+                    anchor=f"revu-offer-{offer_id}" if offer_id.isdigit() else None,
+                    user_id=user_id,
+                ),
+                code=303,
+            )
+        return redirect(url_for("revu_widgets.support_user", user_id=user_id), code=303)
+    return render_template("revu_widgets/support/search.html")
+
+
+@blueprint.get(f"/support/users/{_USER_RULE}", merge_slashes=False)
+def support_user(user_id: str) -> str:
+    widgets = current_kit.widgets
+    actor = _current_actor()
+    _require_support_access(user_id=user_id, actor=actor)
+    args, notice = listing.list_args()
+    progress = lookup_progress(user_id, channel="page", actor=actor, full=False)
+
+    def list_url(list_args: listing.ListArgs, anchor: str = listing.LIST_ANCHOR) -> str:
+        return list_args.url("revu_widgets.support_user", anchor=anchor, user_id=user_id)
+
+    listed, pagination = listing.paginate(
+        listing.select_offers(progress.offers, args),
+        args.page,
+        SUPPORT_PAGE_SIZE,
+        lambda number: list_url(args.with_(page=number)),
+    )
+    # Only the offers on this page are read in full.
+    offers = full_offers(listed)
+    # Overdue credits are listed on every page, each linked to the page that shows it.
+    in_usual_order = listing.select_offers(progress.offers, listing.ListArgs())
+    overdue = [
+        (
+            offer,
+            list_url(
+                listing.ListArgs(page=index // SUPPORT_PAGE_SIZE + 1),
+                anchor=f"revu-offer-{offer.offer_id}",
+            ),
+        )
+        for index, offer in enumerate(in_usual_order)
+        if offer.is_overdue
+    ]
+    return render_template(
+        "revu_widgets/support/user.html",
+        user_id=user_id,
+        # Who the id is on this site, when the host can say: catches a mistyped id.
+        member=widgets.resolve_member(user_id) if widgets.has_member_resolver else None,
+        has_member_resolver=widgets.has_member_resolver,
+        progress=progress,
+        summary=progress.summary,
+        offers=offers,
+        first_number=(args.page - 1) * SUPPORT_PAGE_SIZE + 1,
+        overdue=overdue,
+        tabs=listing.status_tabs(
+            progress.summary,
+            args.status,
+            lambda word: list_url(args.with_(status=word, page=1)),
+        ),
+        list_args=args,
+        clear_search_url=list_url(args.with_(query="", page=1)),
+        notice=notice,
+        pagination=pagination,
+        sort_orders=[(word, listing.sort_label(word)) for word in listing.SORT_ORDERS],
+        support_id=progress.support_id,
+        looked_up_at=datetime.now(UTC),
+        search_url=url_for("revu_widgets.support_search"),
+        claim_details=_claim_details_for(user_id, progress.support_id),
+        claim_clock=lambda offer: report.offer_clock(user_id, offer),
+    )
+
+
+@blueprint.get(f"/support/api/users/{_USER_RULE}", merge_slashes=False)
+def support_api_user(user_id: str) -> BaseResponse:
+    expected = current_app.config.get("REVU_SUPPORT_TOKEN")
+    if not expected:
+        abort(404)
+    # Failed attempts are counted per client address on every worker and host; once over
+    # the limit, even the right token waits, so guessing learns nothing.
+    limiter, rule = current_kit.limiter, current_app.config["REVU_SUPPORT_TOKEN_LIMIT"]
+    address = request.remote_addr or "unknown"
+    throttled = limiter.peek(rule, THROTTLE_SCOPE, address)
+    if not throttled.allowed:
+        audit(channel="api", actor=None, user_id=user_id, result="throttled")
+        return _too_many_attempts(throttled.retry_after)
+    presented = bearer_token(request.headers.get("Authorization"))
+    if not token_matches(presented, str(expected)):
+        audit(channel="api", actor=None, user_id=user_id, result="unauthorized")
+        limiter.hit(rule, THROTTLE_SCOPE, address)
+        return _unauthorized(invalid=presented is not None)
+    _slug, status = listing.status_arg()
+    progress = lookup_progress(user_id, channel="api", actor="support-token")
+    return jsonify(
+        support_summary_as_json(
+            progress,
+            status=status,
+            clock_for=lambda offer: report.offer_clock(user_id, offer),
+        )
+    )
+
+
+def _current_actor() -> str | None:
     try:
-        return widgets.current_user_id()
+        return current_kit.widgets.current_user_id()
     except (NotSignedInError, ConfigurationError):
         return None
 
 
-def _require_support_access(
-    widgets: RevUWidgets, *, user_id: str | None, actor: str | None = None
-) -> None:
-    allowed = widgets.has_support_access()
+def _require_support_access(*, user_id: str | None, actor: str | None = None) -> None:
+    allowed = current_kit.widgets.has_support_access()
     if allowed is None:
         # No loader: the host never turned the support views on, so they do not exist.
         abort(404)
@@ -413,44 +397,24 @@ def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer]
 
 
 def _too_many_attempts(retry_after: int) -> Response:
-    reference = g.get("revu_request_id") or ""
-    response = jsonify(
-        {
-            "error": {
-                "code": "too_many_attempts",
-                "message": "Too many wrong support tokens from this address: try again later.",
-                "reference": reference,
-                "retry_after": retry_after,
-            }
-        }
+    return json_error(
+        429,
+        "too_many_attempts",
+        "Too many wrong support tokens from this address: try again later.",
+        retry_after=retry_after,
     )
-    response.status_code = 429
-    response.headers["Retry-After"] = str(retry_after)
-    if reference:
-        response.headers["X-Request-Id"] = reference
-    return response
 
 
 def _unauthorized(*, invalid: bool) -> Response:
-    reference = g.get("revu_request_id") or ""
-    response = jsonify(
-        {
-            "error": {
-                "code": "unauthorized",
-                "message": (
-                    "Send the support token as 'Authorization: Bearer <REVU_SUPPORT_TOKEN>'."
-                ),
-                "reference": reference,
-            }
-        }
+    response = json_error(
+        401,
+        "unauthorized",
+        "Send the support token as 'Authorization: Bearer <REVU_SUPPORT_TOKEN>'.",
     )
-    response.status_code = 401
     challenge = f'Bearer realm="{API_REALM}"'
     if invalid:
         challenge += ', error="invalid_token"'
     response.headers["WWW-Authenticate"] = challenge
-    if reference:
-        response.headers["X-Request-Id"] = reference
     return response
 
 
@@ -463,7 +427,6 @@ __all__ = [
     "audit_log",
     "bearer_token",
     "lookup_progress",
-    "register_support_views",
     "support_offer_as_json",
     "support_summary_as_json",
     "token_matches",

@@ -314,7 +314,7 @@ def test_every_macro_has_an_example() -> None:
 
 @pytest.mark.parametrize("name", sorted(revu_docs.public_macros()))
 def test_macro_example_renders_against_the_fake(name: str, make_host: Callable[..., Flask]) -> None:
-    from revu_widgets.extension import full_progress, member_progress
+    from revu_widgets.state import full_progress, member_progress
 
     app = make_host()
     with app.test_request_context("/"):

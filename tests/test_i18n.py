@@ -273,9 +273,9 @@ def test_template_plurals_are_translated(
 @pytest.mark.parametrize(
     ("timezone", "credited"),
     [
-        (None, "20.11.2026, 23:30"),
-        ("Europe/Berlin", "21.11.2026, 00:30"),
-        ("America/New_York", "20.11.2026, 18:30"),
+        (None, "20.11.2026, 23:30 UTC"),
+        ("Europe/Berlin", "21.11.2026, 00:30 MEZ"),
+        ("America/New_York", "20.11.2026, 18:30 GMT-05:00"),
     ],
 )
 def test_timezone_selector_moves_displayed_times(

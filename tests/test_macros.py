@@ -280,9 +280,20 @@ def test_offer_card_composes_badge_progress_and_rewards(app: Flask, state: Offer
     assert find(html, "a", href="/o/7")
     assert find(html, "span", class_="revu revu-badge")
     assert find(html, role="progressbar")
-    # A zero "Earned" is left out of the card's one rewards line; a non-zero one is shown.
-    assert ("Earned</span>" in html) is bool(offer.earned)
-    assert "Possible" in html
+    # The card leads with what the offer counts for in the totals, under its status's word.
+    first = {
+        OfferState.CREDITED: "Earned",
+        OfferState.PENDING: "Pending",
+        OfferState.REVERSED: "Lost",
+        OfferState.EXPIRED: "Lost",
+        OfferState.REVERSED_OR_EXPIRED: "Lost",
+    }.get(state, "Possible")
+    (line,) = find(html, "p", class_="revu-card__rewards")
+    assert line.text.startswith(f"{first} 4,200")
+    # A partial credit is named as such, never as earned.
+    partial = state is not OfferState.CREDITED and bool(offer.credited_steps_reward)
+    assert ("Credited so far" in html) is partial
+    assert ("Earned" in html) is (state is OfferState.CREDITED)
     continue_links = [a for a in find(html, "a") if a.attrs.get("target") == "_blank"]
     assert bool(continue_links) is (state is OfferState.IN_PROGRESS)
 

@@ -11,9 +11,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from revu_widgets.blueprint import static_version
 from revu_widgets.errors import ConfigurationError
 from revu_widgets.fake import FAKE_API_KEY, FakeRevU
-from revu_widgets.views import static_version
 
 from .conftest import HostFactory, sign_in
 

@@ -29,6 +29,7 @@ from revu_widgets.models import (
     Step,
     StepStatus,
 )
+from revu_widgets.schemas import is_safe_url
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -200,8 +201,8 @@ def test_formatting_outside_a_request_uses_english(app: Flask) -> None:
 
 def test_datetime_is_shown_in_utc_without_flask_babel(en: None) -> None:
     text = presentation.format_datetime(datetime(2026, 1, 2, 23, 30, tzinfo=UTC))
-    assert text.startswith("Jan 2, 2026")
-    assert "11:30" in text
+    # A time names its zone: "11:30 PM" alone is a guess for a member elsewhere.
+    assert text == "Jan 2, 2026, 11:30\u202fPM UTC"
 
 
 def test_relative_time_reads_both_ways(en: None) -> None:
@@ -246,8 +247,13 @@ def test_overdue_pending_explanation_says_overdue_and_what_to_do(en: None) -> No
     assert offer.is_overdue
     text = presentation.explain(offer)
     assert "expected by Dec 21, 2026 and is now overdue" in text
-    assert "contact support" in text
+    # What to do is the next action's job, which knows whether a report can be sent.
+    assert "support" not in text
     assert presentation.next_action_code(offer) == "contact_support"
+    assert presentation.next_action(offer) == "Contact support with the claim details."
+    assert presentation.next_action(offer, can_report=True) == (
+        "Use “Report a problem” on this offer's page: the claim details go with your report."
+    )
 
 
 def test_pending_without_a_window_quotes_reporting_time(en: None) -> None:
@@ -300,6 +306,91 @@ def test_next_action_for_each_state(en: None, state: OfferState, code: str, word
     offer = make_offer(state)
     assert presentation.next_action_code(offer) == code
     assert words in presentation.next_action(offer)
+
+
+@pytest.mark.parametrize(
+    ("state", "words"),
+    [
+        (OfferState.REVERSED, "If you think this is a mistake, use “Report a problem”"),
+        (OfferState.REVERSED_OR_EXPIRED, "If you think this is a mistake, use “Report a problem”"),
+        (OfferState.UNKNOWN, "Use “Report a problem” on this offer's page"),
+    ],
+)
+def test_next_action_points_to_the_report_when_one_can_be_sent(
+    en: None, state: OfferState, words: str
+) -> None:
+    offer = make_offer(state)
+    assert presentation.next_action(offer, can_report=True).startswith(words)
+    assert "Report a problem" not in presentation.next_action(offer)
+
+
+@pytest.mark.parametrize(
+    "state", [OfferState.IN_PROGRESS, OfferState.PENDING, OfferState.CREDITED, OfferState.EXPIRED]
+)
+def test_next_action_without_a_dispute_ignores_the_report(en: None, state: OfferState) -> None:
+    offer = make_offer(state)
+    assert presentation.next_action(offer, can_report=True) == presentation.next_action(offer)
+
+
+def test_offer_as_json_next_action_follows_can_report(en: None) -> None:
+    offer = make_offer(OfferState.PENDING, as_of=T0 + timedelta(60))
+    closed = presentation.offer_as_json(offer)["next_action"]
+    open_ = presentation.offer_as_json(offer, can_report=True)["next_action"]
+    assert closed["code"] == open_["code"] == "contact_support"
+    assert "Report a problem" in open_["text"]
+    assert "Report a problem" not in closed["text"]
+
+
+@pytest.mark.parametrize(
+    ("state", "rows"),
+    [
+        # The credited first step (50) is a partial credit: shown, never as "earned".
+        (OfferState.IN_PROGRESS, [("possible", 4200), ("partial", 50)]),
+        (OfferState.PENDING, [("pending", 4200)]),
+        (OfferState.CREDITED, [("earned", 4200)]),
+        (OfferState.REVERSED, [("lost", 4200)]),
+        (OfferState.EXPIRED, [("lost", 4200), ("partial", 200)]),
+        (OfferState.REVERSED_OR_EXPIRED, [("lost", 4200)]),
+        (OfferState.UNKNOWN, [("possible", 4200)]),
+    ],
+)
+def test_card_rewards_lead_with_what_the_offer_counts_for(
+    en: None, state: OfferState, rows: list[tuple[str, int]]
+) -> None:
+    assert presentation.reward_rows(make_offer(state)) == [(k, Decimal(a)) for k, a in rows]
+
+
+def test_card_rewards_of_a_credited_offer_have_no_partial_row(en: None) -> None:
+    # Its credited steps are part of the whole reward, already earned.
+    steps = (
+        Step("Install", StepStatus.CREDITED, "credited", "1", Decimal(200), T0, T0),
+        Step("Level 30", StepStatus.CREDITED, "credited", "2", Decimal(4000), T0, T0),
+    )
+    offer = make_offer(OfferState.CREDITED, steps=steps)
+    assert presentation.reward_rows(offer) == [("earned", Decimal(4200))]
+    assert presentation.reward_label("partial") == "Credited so far"
+
+
+def test_card_rewards_unknown_reward_shows_no_amount(en: None) -> None:
+    offer = make_offer(OfferState.PENDING, total_reward=None, steps=())
+    assert presentation.reward_rows(offer) == []
+
+
+def test_cards_of_each_tab_add_up_to_its_summary_total(en: None) -> None:
+    offers = [make_offer(state) for state in OfferState] + [
+        make_offer(OfferState.CREDITED, offer_id=51002, total_reward=Decimal("12.5"), steps=()),
+        make_offer(OfferState.PENDING, offer_id=51003, total_reward=Decimal(700)),
+    ]
+    summary = ProgressSummary.from_offers(offers)
+    shown: dict[str, Decimal] = {}
+    for offer in offers:
+        for kind, amount in presentation.reward_rows(offer):
+            shown[kind] = shown.get(kind, Decimal(0)) + amount
+    assert shown["earned"] == summary.earned == Decimal("4212.5")
+    assert shown["pending"] == summary.pending_amount == Decimal(4900)
+    assert shown["lost"] == summary.lost == Decimal(12600)
+    # Partial credits are named on their cards and counted in no total.
+    assert shown["partial"] == Decimal(250)
 
 
 def test_offer_as_json_shape(en: None) -> None:
@@ -387,6 +478,22 @@ def test_claim_details_upstream_text_cannot_forge_lines(en: None) -> None:
     text = presentation.claim_details(offer, user_id="u1", support_id=None)
     assert "\nStatus: Credited" not in text
     assert "Offer: 51001 — Game Status: Credited" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://good@evil.example/",
+        "https://evil.example\\@good.example/",
+        "https://good.example/\u202egnp.exe",
+        " https://good.example/",
+        "//evil.example/",
+    ],
+)
+def test_http_url_filter_follows_the_schemas_rule(url: str) -> None:
+    # One URL-safety rule: the templates' filter refuses what the schemas refuse.
+    assert not is_safe_url(url)
+    assert presentation.http_url(url) is None
 
 
 def test_http_url_refuses_other_schemes() -> None:

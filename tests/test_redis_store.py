@@ -138,7 +138,7 @@ OWNER = textwrap.dedent(
     import sys
     from flask import Flask
     from revu_widgets import RevUWidgets
-    from revu_widgets.extension import member_progress
+    from revu_widgets.state import member_progress
     from revu_widgets.fake import FAKE_API_KEY
 
     app = Flask("owner")

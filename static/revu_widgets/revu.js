@@ -114,15 +114,16 @@
     });
   }
 
-  // "Updated 14:05 · live": when the page last heard from the server, in the reader's own
-  // clock and zone (the browser's), after every successful check, changed or not.
+  // "Updated 14:05 CET · live": when the page last heard from the server, in the reader's own
+  // clock, with the browser's zone named (the page's other times are in the site's zone),
+  // after every successful check, changed or not.
   function markLive(root) {
     var status = root.querySelector("[data-revu-updated]");
     if (!status) return;
     var now = new Date();
     var time;
     try {
-      time = now.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+      time = now.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit", timeZoneName: "short" });
     } catch (e) {
       time = now.toTimeString().slice(0, 5);
     }

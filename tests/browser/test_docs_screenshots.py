@@ -20,7 +20,7 @@ import pytest
 from flask import render_template_string
 from playwright.sync_api import Browser, Page, expect
 
-from revu_widgets.extension import full_progress, member_progress
+from revu_widgets.state import full_progress, member_progress
 
 from ..files import replace_file
 from ..test_docs import example_offer, macro_examples

@@ -162,11 +162,13 @@ def test_heavy_member_searches_sorts_and_jumps_to_a_page(
     tools.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"sort=amount"))
     expect(page.locator(CARDS)).to_have_count(20)
-    possible = [
+    # Each card leads with its offer's whole reward (earned, pending, lost or possible).
+    amounts = [
         int(text.replace(",", ""))
         for text in page.locator(
-            f"{CARDS} .revu-reward--possible .revu-reward__value"
+            f"{CARDS} .revu-card__rewards .revu-reward:first-child .revu-reward__value"
         ).all_inner_texts()
     ]
-    assert possible == sorted(possible, reverse=True)
-    assert possible[0] > possible[-1]
+    assert len(amounts) == 20
+    assert amounts == sorted(amounts, reverse=True)
+    assert amounts[0] > amounts[-1]

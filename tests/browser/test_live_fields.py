@@ -55,7 +55,9 @@ def test_every_live_field_changes_without_reload(
     expect(page.locator(f"{ROOT} .revu-claim")).to_be_hidden()
     # The page says it is live once it has heard from the server.
     status = page.locator("[data-revu-updated]")
-    expect(status).to_have_text(re.compile(r"^Updated \d{1,2}:\d{2}( [AP]M)? · live$"))
+    # The browser's own clock, with its zone named ("2:09 PM UTC", "14:09 GMT+1").
+    zoned = r"^Updated \d{1,2}:\d{2}(\s[AP]M)?\s[A-Z]{2,5}([+-]\d{1,2}(:\d{2})?)? · live$"
+    expect(status).to_have_text(re.compile(zoned))
     before = {
         "explanation": visible_text(page, f"{ROOT} [data-revu-field=explanation]"),
         "next": visible_text(page, f"{ROOT} [data-revu-field='next_action.text']"),
