@@ -84,6 +84,8 @@ case "${1:-}" in
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/mypy"
     build_docs
+    # The browser tests take their screenshots of this build instead of building it again.
+    export REVU_BUILT_MANUAL="$PWD/docs/_build/html"
     # The tests run in parallel, one worker per CPU (TEST_WORKERS=0 runs them in this process).
     # A test file stays on one worker, so its module fixtures (a wheel build, a gunicorn, a
     # browser) start once; see CONTRIBUTING.md for what that asks of fixtures.

@@ -22,7 +22,7 @@ from revu_widgets.fake.server import FakeServer
 @pytest.fixture
 def client(fake_revu_server: FakeServer) -> Iterator[RevUClient]:
     """A client of the fake with no retries."""
-    revu = RevUClient(FAKE_API_KEY, fake_revu_server.url, max_retries=0, deadline=10)
+    revu = RevUClient(FAKE_API_KEY, fake_revu_server.url, max_retries=0, deadline=30)
     yield revu
     revu.close()
 
