@@ -591,9 +591,6 @@ class RevUClient:
             raise
         return self._gather(futures)
 
-    def _fetch_concurrently(self, queries: list[_Query], deadline_at: float) -> list[ProgressPage]:
-        return self._gather(self._submit(queries, deadline_at))
-
     def _fetch(self, query: _Query, deadline_at: float) -> ProgressPage:
         started = time.monotonic()
         attempt = 0

@@ -51,7 +51,6 @@ FAKE_API_KEY = "fake-revu-test-key-1"
 FAKE_PUBLISHER_ID = 4021
 FAKE_WALL_ID = 7788
 
-API_PREFIX = "/api/v1/users/"
 CONTROL_PREFIX = "/_fake/"
 #: Offer images of generated data, served without a key (browsers fetch them).
 IMAGES_PREFIX = "/_fake/images/"
