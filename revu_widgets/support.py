@@ -33,7 +33,7 @@ from flask import (
 )
 from werkzeug.routing import PathConverter
 
-from . import listing, presentation, report
+from . import formatting, json_shapes, listing, report, wording
 from .blueprint import blueprint, json_error
 from .claims import ClaimClock
 from .errors import ConfigurationError, NotSignedInError, RevUError
@@ -131,7 +131,7 @@ def audit(
     Ids are written with ``repr`` so a hostile id cannot forge a second log line. The record
     also carries the fields as ``record.revu_audit`` (a dict) for structured handlers.
     """
-    at = presentation.isoformat(datetime.now(UTC))
+    at = formatting.isoformat(datetime.now(UTC))
     fields: dict[str, Any] = {
         "at": at,
         "channel": channel,
@@ -190,21 +190,21 @@ def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> d
         "name": offer.name,
         "status": offer.status.value,
         "state": offer.state.value,
-        "state_label": presentation.status_label(offer),
-        "explanation": presentation.explain(offer),
+        "state_label": wording.status_label(offer),
+        "explanation": wording.explain(offer),
         "steps_done": offer.steps_done,
         "steps_total": offer.steps_total,
-        "last_activity_at": presentation.isoformat(offer.last_activity_at),
-        "expected_credit_at": presentation.isoformat(offer.expected_credit_at),
+        "last_activity_at": formatting.isoformat(offer.last_activity_at),
+        "expected_credit_at": formatting.isoformat(offer.expected_credit_at),
         "overdue": offer.is_overdue,
         "next_action": {
-            "code": presentation.next_action_code(offer),
-            "text": presentation.next_action(offer, can_report=clock.is_open),
+            "code": wording.next_action_code(offer),
+            "text": wording.next_action(offer, can_report=clock.is_open),
         },
         "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
         # The member's amounts only (never RevU's USD payout); null when RevU gave none.
         "rewards": {
-            kind: presentation.amount_number(amount if offer.reward_known else None)
+            kind: formatting.amount_number(amount if offer.reward_known else None)
             for kind, amount in (
                 ("possible", offer.possible),
                 ("earned", offer.earned),
@@ -235,19 +235,19 @@ def support_summary_as_json(
     return {
         "user_id": progress.user_id,
         "support_id": progress.support_id,
-        "generated_at": presentation.isoformat(datetime.now(UTC)),
-        "currency": presentation.currency_name(),
+        "generated_at": formatting.isoformat(datetime.now(UTC)),
+        "currency": formatting.currency_name(),
         "status_filter": status.value if status is not None else "all",
-        "counts": presentation.summary_counts(summary),
+        "counts": json_shapes.summary_counts(summary),
         "totals": {
-            name: presentation.amount_number(amount)
-            for name, amount in presentation.summary_totals(summary).items()
+            name: formatting.amount_number(amount)
+            for name, amount in json_shapes.summary_totals(summary).items()
         },
         "offers": [
             support_offer_as_json(offer, claim=clock_for(offer) if clock_for else None)
             for offer in offers
         ],
-        "skipped": [presentation.skipped_as_json(item) for item in progress.skipped],
+        "skipped": [json_shapes.skipped_as_json(item) for item in progress.skipped],
         "truncated": progress.truncated,
     }
 
@@ -391,7 +391,7 @@ def _require_support_access(*, user_id: str | None, actor: str | None = None) ->
 
 def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer], str]:
     def claim(offer: Offer) -> str:
-        return presentation.claim_details(offer, user_id=user_id, support_id=support_id)
+        return wording.claim_details(offer, user_id=user_id, support_id=support_id)
 
     return claim
 
