@@ -197,7 +197,7 @@ class Formatter:
         """How long ago or ahead, e.g. ``"3 days ago"`` / ``"in 2 hours"``; empty for ``None``."""
         if value is None:
             return ""
-        delta = _aware(value) - (now or _Moment.now(UTC))
+        delta = _aware(value) - (now or datetime.now(UTC))
         return str(
             babel_dates.format_timedelta(
                 delta, granularity="minute", add_direction=True, locale=self.locale
