@@ -37,7 +37,7 @@ from flask import (
 )
 from werkzeug.routing import PathConverter
 
-from . import listing, presentation, report
+from . import formatting, json_shapes, listing, report, wording
 from .blueprint import blueprint, json_error
 from .claims import ClaimClock
 from .errors import ConfigurationError, InvalidRequestError, NotSignedInError, RevUError
@@ -135,7 +135,7 @@ def audit(
     Ids are written with ``repr`` so a hostile id cannot forge a second log line. The record
     also carries the fields as ``record.revu_audit`` (a dict) for structured handlers.
     """
-    at = presentation.isoformat(datetime.now(UTC))
+    at = formatting.isoformat(datetime.now(UTC))
     fields: dict[str, Any] = {
         "at": at,
         "channel": channel,
@@ -191,12 +191,12 @@ def publisher_revenue_as_json(offer: Offer) -> dict[str, Any]:
     dollars, for staff only (never a member's amount); ``null`` where RevU sent none."""
     return {
         "currency": "USD",
-        "offer": presentation.amount_number(offer.payout),
+        "offer": formatting.amount_number(offer.payout),
         "steps": [
             {
                 "step_id": step.step_id,
                 "name": step.name,
-                "amount": presentation.amount_number(step.payout),
+                "amount": formatting.amount_number(step.payout),
             }
             for step in offer.steps
         ],
@@ -206,7 +206,7 @@ def publisher_revenue_as_json(offer: Offer) -> dict[str, Any]:
 def publisher_revenue_text(offer: Offer) -> str:
     """The publisher's revenue for ``offer`` in words for the staff page: RevU's ``payout`` for
     the offer, then each step's that has one, in US dollars; empty when RevU sent none."""
-    locale = presentation.current_locale()
+    locale = formatting.current_locale()
     parts = [_usd_text(str(offer.payout), locale)] if offer.payout is not None else []
     parts += [
         f"{step.name} {_usd_text(str(step.payout), locale)}"
@@ -240,21 +240,21 @@ def support_offer_as_json(
         "name": offer.name,
         "status": offer.status.value,
         "state": offer.state.value,
-        "state_label": presentation.status_label(offer),
-        "explanation": presentation.explain(offer),
+        "state_label": wording.status_label(offer),
+        "explanation": wording.explain(offer),
         "steps_done": offer.steps_done,
         "steps_total": offer.steps_total,
-        "last_activity_at": presentation.isoformat(offer.last_activity_at),
-        "expected_credit_at": presentation.isoformat(offer.expected_credit_at),
+        "last_activity_at": formatting.isoformat(offer.last_activity_at),
+        "expected_credit_at": formatting.isoformat(offer.expected_credit_at),
         "overdue": offer.is_overdue,
         "next_action": {
-            "code": presentation.next_action_code(offer),
-            "text": presentation.next_action(offer, can_report=clock.is_open),
+            "code": wording.next_action_code(offer),
+            "text": wording.next_action(offer, can_report=clock.is_open),
         },
         "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
         # The member's amounts only (never RevU's USD payout); null when RevU gave none.
         "rewards": {
-            kind: presentation.amount_number(amount if offer.reward_known else None)
+            kind: formatting.amount_number(amount if offer.reward_known else None)
             for kind, amount in (
                 ("possible", offer.possible),
                 ("earned", offer.earned),
@@ -289,13 +289,13 @@ def support_summary_as_json(
     return {
         "user_id": progress.user_id,
         "support_id": progress.support_id,
-        "generated_at": presentation.isoformat(datetime.now(UTC)),
-        "currency": presentation.currency_name(),
+        "generated_at": formatting.isoformat(datetime.now(UTC)),
+        "currency": formatting.currency_name(),
         "status_filter": status.value if status is not None else "all",
-        "counts": presentation.summary_counts(summary),
+        "counts": json_shapes.summary_counts(summary),
         "totals": {
-            name: presentation.amount_number(amount)
-            for name, amount in presentation.summary_totals(summary).items()
+            name: formatting.amount_number(amount)
+            for name, amount in json_shapes.summary_totals(summary).items()
         },
         "offers": [
             support_offer_as_json(
@@ -303,7 +303,7 @@ def support_summary_as_json(
             )
             for offer in offers
         ],
-        "skipped": [presentation.skipped_as_json(item) for item in progress.skipped],
+        "skipped": [json_shapes.skipped_as_json(item) for item in progress.skipped],
         "truncated": progress.truncated,
     }
 
@@ -437,7 +437,7 @@ def _include_arg() -> bool:
     unknown = [w for w in words if w.strip() != INCLUDE_REVENUE]
     if unknown:
         raise InvalidRequestError(
-            presentation.gettext(
+            formatting.gettext(
                 "Unknown include: the only one is %(choices)s.", choices=INCLUDE_REVENUE
             )
         )
@@ -464,7 +464,7 @@ def _require_support_access(*, user_id: str | None, actor: str | None = None) ->
 
 def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer], str]:
     def claim(offer: Offer) -> str:
-        return presentation.claim_details(offer, user_id=user_id, support_id=support_id)
+        return wording.claim_details(offer, user_id=user_id, support_id=support_id)
 
     return claim
 
