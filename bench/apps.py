@@ -182,10 +182,17 @@ def naive_fetch_all(base_url: str, user_id: str, page_size: int = 100) -> list[A
 
 
 @contextlib.contextmanager
-def fake_in_process(latency: float = 0.0) -> Iterator[str]:
-    """Run the fake RevU (with the heavy member's data) in a child process; yield its URL."""
+def fake_in_process(latency: float = 0.0, dialect: str | None = None) -> Iterator[str]:
+    """Run the fake RevU (with the heavy member's data) in a child process; yield its URL.
+
+    ``dialect`` is the vocabulary its generated members are sent in (the fake's default, RevU's
+    documented names, when ``None``).
+    """
+    command = [sys.executable, __file__, "--latency", str(latency)]
+    if dialect is not None:
+        command += ["--dialect", dialect]
     child = subprocess.Popen(
-        [sys.executable, __file__, "--latency", str(latency)],
+        command,
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -211,11 +218,16 @@ def upstream_stats(base_url: str) -> tuple[int, int]:
 def _serve() -> None:
     parser = argparse.ArgumentParser(description="the benchmarks' fake RevU")
     parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--dialect", default=None)
     args = parser.parse_args()
     from revu_widgets.fake import FakeRevU
     from revu_widgets.fake.server import FakeServer
 
-    fake = FakeRevU(latency=args.latency)
+    fake = (
+        FakeRevU(latency=args.latency)
+        if args.dialect is None
+        else FakeRevU(latency=args.latency, dialect=args.dialect)
+    )
     fake.set_offers(HEAVY_USER, heavy_offers(fake.now))
     server = FakeServer(fake, "127.0.0.1", 0)
     print(server.url, flush=True)

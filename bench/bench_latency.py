@@ -65,6 +65,15 @@ def main() -> None:
             )
             json.loads(response.content)
 
+        def direct_500() -> None:
+            response = direct_session.get(
+                f"{base}/api/v1/users/{PAGED_USER}/getprogress",
+                params={"limit": 500, "offset": 0},
+                headers={"X-API-Key": FAKE_API_KEY},
+                timeout=30,
+            )
+            json.loads(response.content)
+
         def kit_page(url: str, user: str) -> Callable[[], None]:
             def get() -> None:
                 response = kit.get(url, headers={"X-Bench-User": user})
@@ -88,6 +97,7 @@ def main() -> None:
             "kit offer page, active member": kit_page(
                 f"/rewards/offers/{active_offer}", ACTIVE_USER
             ),
+            "direct round trip, 500 offers": direct_500,
             "kit history, 1,200 offers": kit_page("/rewards/", PAGED_USER),
             "naive history, active member": lambda: naive_fetch_all(base, ACTIVE_USER),
             "naive offer page, active member": naive_detail,

@@ -1,7 +1,7 @@
 """Load test: many concurrent visitors on a gunicorn-served host site with the kit.
 
 Starts the fake RevU (``python -m revu_widgets.fake``) and gunicorn (gthread workers serving
-``bench/load_app.py``) as separate processes on loopback, runs a fixed number of client
+``bench/host_app.py``) as separate processes on loopback, runs a fixed number of client
 threads for a fixed time, then stops both servers and reports::
 
     python bench/load.py             # 200 clients for 60 s
@@ -182,7 +182,13 @@ def run(clients: int, seconds: float, workers: int, threads: int) -> Report:
     key = secrets.token_hex(10)  # 20 characters, like a wall key; new every run
     fake_port, host_port = free_port(), free_port()
     fake_url, host_url = f"http://127.0.0.1:{fake_port}", f"http://127.0.0.1:{host_port}"
-    env = dict(os.environ, REVU_API_KEY=key, REVU_BASE_URL=fake_url, PYTHONUNBUFFERED="1")
+    env = dict(
+        os.environ,
+        REVU_API_KEY=key,
+        REVU_BASE_URL=fake_url,
+        HOST_SECRET=secrets.token_hex(16),
+        PYTHONUNBUFFERED="1",
+    )
     fake_command = [sys.executable, "-m", "revu_widgets.fake", "--port", str(fake_port)]
     fake_command += ["--quiet", "--api-key", key]
     gunicorn_command = [
@@ -190,7 +196,7 @@ def run(clients: int, seconds: float, workers: int, threads: int) -> Report:
         "--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads),
         "--bind", f"127.0.0.1:{host_port}", "--chdir", str(HERE),
         "--log-level", "info", "--access-logfile", "-", "--graceful-timeout", "5",
-        "load_app:app",
+        "host_app:app",
     ]  # fmt: skip
     with tempfile.TemporaryDirectory(prefix="revu-load-") as tmp:
         fake_log, host_log = Path(tmp) / "fake.log", Path(tmp) / "gunicorn.log"

@@ -2,7 +2,7 @@
 
 One run starts, on loopback only: the fake RevU (``python -m revu_widgets.fake``, 50 ms per
 answer), a throw-away ``redis-server``, and for each of three set-ups two gunicorn instances
-(gthread, 2 workers each, different ports) of ``bench/scale_app.py``:
+(gthread, 2 workers each, different ports) of ``bench/host_app.py``:
 
 - ``off``: ``REVU_CACHE_SECONDS = 0``, no version checks: every poll is an upstream walk
   (how the kit behaved before snapshots);
@@ -254,7 +254,7 @@ def run_setup(
         os.environ,
         REVU_API_KEY=key,
         REVU_BASE_URL=fake,
-        SCALE_SECRET=secret,
+        HOST_SECRET=secret,
         REVU_CACHE_URL=redis_url if setup["REVU_CACHE_URL"] == "redis" else "memory://",
         REVU_CACHE_SECONDS=setup["REVU_CACHE_SECONDS"],
         PYTHONUNBUFFERED="1",
@@ -269,7 +269,7 @@ def run_setup(
                 "--worker-class", "gthread", "--workers", "2", "--threads", "8",
                 "--bind", f"127.0.0.1:{port}", "--chdir", str(HERE),
                 "--graceful-timeout", "5",
-                "scale_app:app",
+                "host_app:app",
             ]  # fmt: skip
             # The page's check interval comes from config: set it per set-up.
             stack.enter_context(

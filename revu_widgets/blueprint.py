@@ -159,6 +159,12 @@ def _under_kit_api(path: str) -> bool:
 
 
 def error_response(exc: RevUError | HTTPException, *, as_json: bool | None = None) -> BaseResponse:
+    """The answer to an error in the kit's routes: the error page, or :func:`json_error`.
+
+    ``as_json`` defaults to whether the route is one of the JSON APIs. A signed-out member is
+    sent to ``REVU_LOGIN_URL`` when there is one; a :class:`ConfigurationError` is raised
+    again, for the host's own error handling.
+    """
     if isinstance(exc, ConfigurationError):
         # The host's mistake, not the visitor's: fail loudly in the host's logs and error page.
         raise exc
@@ -168,7 +174,10 @@ def error_response(exc: RevUError | HTTPException, *, as_json: bool | None = Non
         login_url = current_app.config["REVU_LOGIN_URL"]
         if login_url:
             return redirect(_with_next(str(login_url), request.full_path.rstrip("?")))
-    request_id = g.get("revu_request_id") or secrets.token_hex(6)
+    if not g.get("revu_request_id"):
+        # A routing error under the kit's API is answered before the blueprint's hooks run.
+        g.revu_request_id = secrets.token_hex(6)
+    request_id: str = g.revu_request_id
     if isinstance(exc, HTTPException):
         status = exc.code or 500
         title, message = presentation.http_error_text(status)
@@ -182,7 +191,7 @@ def error_response(exc: RevUError | HTTPException, *, as_json: bool | None = Non
         )
         code = exc.code
         reference = exc.reference or request_id
-        retry_after = getattr(exc, "retry_after", None)
+        retry_after = exc.retry_after if isinstance(exc, RateLimitedError) else None
         level = logging.WARNING if status >= 500 else logging.INFO
         log.log(
             level,
@@ -195,11 +204,7 @@ def error_response(exc: RevUError | HTTPException, *, as_json: bool | None = Non
             reference,
         )
     if as_json:
-        body: dict[str, Any] = {"error": {"code": code, "message": message, "reference": reference}}
-        if retry_after is not None:
-            body["error"]["retry_after"] = retry_after
-        response = jsonify(body)
-        response.status_code = status
+        response = json_error(status, code, message, reference=reference, retry_after=retry_after)
     else:
         response = current_app.response_class(
             render_template(
@@ -214,10 +219,36 @@ def error_response(exc: RevUError | HTTPException, *, as_json: bool | None = Non
             ),
             status=status,
         )
-    if isinstance(exc, RateLimitedError) and exc.retry_after is not None:
-        response.headers["Retry-After"] = str(math.ceil(exc.retry_after))
+        response.headers["X-Request-Id"] = request_id
+        if retry_after is not None:
+            response.headers["Retry-After"] = str(math.ceil(retry_after))
     if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
         response.headers["Allow"] = ", ".join(exc.valid_methods)
+    return response
+
+
+def json_error(
+    status: int,
+    code: str,
+    message: str,
+    *,
+    reference: str | None = None,
+    retry_after: float | None = None,
+) -> Response:
+    """The kit's one JSON error answer, for the member and support APIs alike.
+
+    ``{"error": {"code", "message", "reference"[, "retry_after"]}}`` with ``status``; the
+    reference is the request's id unless given (RevU's, for an upstream fault), and the
+    ``X-Request-Id`` and ``Retry-After`` headers say the same as the body.
+    """
+    request_id = g.get("revu_request_id") or secrets.token_hex(6)
+    body: dict[str, Any] = {"code": code, "message": message, "reference": reference or request_id}
+    if retry_after is not None:
+        body["retry_after"] = retry_after
+    response = jsonify({"error": body})
+    response.status_code = status
+    if retry_after is not None:
+        response.headers["Retry-After"] = str(math.ceil(retry_after))
     response.headers["X-Request-Id"] = request_id
     return response
 

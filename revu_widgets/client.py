@@ -61,10 +61,11 @@ from .schemas import (
     DOCUMENTED_VOCABULARY,
     SUMMARY_FIELDS,
     Vocabulary,
-    complete_offer,
+    complete_offers,
     parse_progress_page,
     raw_error_code,
     raw_support_id,
+    read_step_facts,
 )
 
 logger = logging.getLogger("revu_widgets.client")
@@ -405,8 +406,11 @@ class RevUClient:
                     offers.append(offer)
             skipped.extend(_reindex(page.skipped, page.offset))
         if not complete:
-            # Offers whose summary would change once their steps are read are read in full.
-            offers = [o if o.summary_without_steps else self._complete(o) for o in offers]
+            # Offers whose state, order or totals depend on their steps get their steps' facts.
+            undecided = [o for o in offers if not o.summary_without_steps]
+            if undecided:
+                decided = {o.offer_id: o for o in read_step_facts(undecided, self.vocabulary)}
+                offers = [decided.get(o.offer_id, o) for o in offers]
         offers.sort(key=activity_sort_key)
         return UserProgress(
             user_id=str(user_id),
@@ -439,11 +443,9 @@ class RevUClient:
         return RawAnswer(status, seconds, _decode_json(body))
 
     def complete_offers(self, offers: Iterable[Offer]) -> tuple[Offer, ...]:
-        """``offers`` read in full (those read with ``complete=False`` are read again)."""
-        return tuple(self._complete(offer) for offer in offers)
-
-    def _complete(self, offer: Offer) -> Offer:
-        return complete_offer(offer, self.vocabulary)
+        """``offers`` read in full (those read with ``complete=False`` get the fields they
+        were read without)."""
+        return complete_offers(offers, self.vocabulary)
 
     def get_offer(self, user_id: str, offer_id: int) -> Offer | None:
         """The user's progress on one offer, or ``None`` when they have none.
@@ -588,9 +590,6 @@ class RevUClient:
                 future.cancel()
             raise
         return self._gather(futures)
-
-    def _fetch_concurrently(self, queries: list[_Query], deadline_at: float) -> list[ProgressPage]:
-        return self._gather(self._submit(queries, deadline_at))
 
     def _fetch(self, query: _Query, deadline_at: float) -> ProgressPage:
         started = time.monotonic()

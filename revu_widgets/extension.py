@@ -29,6 +29,7 @@ from .fake import FAKE_API_KEY, FakeRevU, serve_in_thread
 from .fake.app import IMAGES_PREFIX
 from .fake.server import FakeServer
 from .limiter import RateLimiter
+from .listing import parse_status_word
 from .models import Member, ProgressSummary, RewardStatus, UserProgress
 from .state import KitState, full_progress, kit_state, member_progress
 from .store import MemoryStore, SnapshotStore
@@ -274,10 +275,11 @@ class RevUWidgets:
     def progress(self, status: RewardStatus | str | None = None) -> UserProgress:
         """The signed-in user's offers across all pages, validated (for host views).
 
-        ``status`` narrows to one :class:`RewardStatus` (or its word, e.g. ``"pending"``).
+        ``status`` narrows to one :class:`RewardStatus` (or its word, e.g. ``"pending"``, as
+        in the history's ``?status=``; ``"all"`` or ``None`` is every status).
         """
         if isinstance(status, str):
-            status = RewardStatus.from_slug(status)
+            status = parse_status_word(status)
         progress = full_progress(member_progress(self.current_user_id()))
         if status is None:
             return progress

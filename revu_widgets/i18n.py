@@ -76,11 +76,6 @@ def _babel_active() -> bool:
     return flask_babel is not None and has_request_context() and "babel" in current_app.extensions
 
 
-def babel_active() -> bool:
-    """Whether Flask-Babel is installed, set up on this app, and a request is being answered."""
-    return _babel_active()
-
-
 def host_locale() -> Locale | None:
     """Flask-Babel's locale for this request, when the host uses Flask-Babel."""
     return flask_babel.get_locale() if _babel_active() else None
@@ -188,7 +183,6 @@ __all__ = [
     "KIT_LANGUAGES",
     "Translator",
     "available_languages",
-    "babel_active",
     "host_locale",
     "host_timezone",
     "kit_catalog",

@@ -115,9 +115,10 @@ _DEFAULTS: dict[str, Any] = {"status": "all", "page": 1, "sort": "activity", "q"
 
 
 def parse_status_word(word: str | None) -> RewardStatus | None:
-    """The status for a filter word (``None`` / ``"all"`` = every status).
+    """The status for a filter word; ``None`` or ``"all"`` is every status (``None``).
 
-    Raises :class:`ValueError` with the accepted words for anything else.
+    The one reader of status words: the URLs' ``?status=``, the CLI's ``--status`` and
+    ``revu.progress(status=...)``. Raises :class:`ValueError` with the accepted words for others.
     """
     if word is None:
         return None
@@ -132,14 +133,15 @@ def parse_status_word(word: str | None) -> RewardStatus | None:
 def status_arg() -> tuple[str, RewardStatus | None]:
     """``?status=`` of the current request: the word and its status (400 for others)."""
     word = request.args.get("status", "all")
-    if word not in STATUS_FILTERS:
+    try:
+        return word, parse_status_word(word)
+    except ValueError:
         raise InvalidRequestError(
             presentation.gettext(
                 "Unknown status filter: choose one of %(choices)s.",
                 choices=", ".join(STATUS_WORDS),
             )
-        )
-    return word, STATUS_FILTERS[word]
+        ) from None
 
 
 def list_args(*, tabs: Sequence[str] | None = None) -> tuple[ListArgs, str | None]:

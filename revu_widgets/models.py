@@ -46,17 +46,6 @@ class RewardStatus(enum.Enum):
                 return status
         return cls.UNKNOWN
 
-    @classmethod
-    def from_slug(cls, slug: str) -> RewardStatus:
-        """Parse a URL/CLI word such as ``"pending"``; raises ``ValueError`` for others."""
-        try:
-            status = cls(slug)
-        except ValueError:
-            raise ValueError(f"unknown status {slug!r}") from None
-        if status is cls.UNKNOWN:
-            raise ValueError(f"unknown status {slug!r}")
-        return status
-
 
 _REWARD_STATUS_CODES = {
     RewardStatus.IN_PROGRESS: 1,

@@ -15,7 +15,6 @@ markup: upstream text stays plain, and Jinja escapes it.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -48,6 +47,7 @@ from .models import (
     Step,
     StepStatus,
 )
+from .schemas import is_safe_url
 
 DEFAULT_CURRENCY_NAME = "coins"
 
@@ -926,14 +926,14 @@ def error_text(exc: RevUError, *, for_staff: bool = False) -> tuple[str, str]:
 
 # --- templates ------------------------------------------------------------------------------
 
-_SAFE_URL = re.compile(r"^https?://[^\s]+$", re.IGNORECASE)
-
 
 def http_url(value: str | None) -> str | None:
-    """``value`` when it is an http(s) URL, else ``None`` (a second guard after the schemas)."""
-    if value and _SAFE_URL.match(value.strip()):
-        return value.strip()
-    return None
+    """``value`` when :func:`~revu_widgets.schemas.is_safe_url` accepts it, else ``None``.
+
+    The ``revu_http_url`` filter: the schemas' rule, applied again to whatever URL a template
+    is given (a host may pass its own objects to the macros).
+    """
+    return value if is_safe_url(value) else None
 
 
 DetailUrlFor = str | Callable[[Offer], str] | None

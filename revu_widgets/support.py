@@ -25,7 +25,6 @@ from flask import (
     Response,
     abort,
     current_app,
-    g,
     jsonify,
     redirect,
     render_template,
@@ -35,7 +34,7 @@ from flask import (
 from werkzeug.routing import PathConverter
 
 from . import listing, presentation, report
-from .blueprint import blueprint
+from .blueprint import blueprint, json_error
 from .claims import ClaimClock
 from .errors import ConfigurationError, NotSignedInError, RevUError
 from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
@@ -398,44 +397,24 @@ def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer]
 
 
 def _too_many_attempts(retry_after: int) -> Response:
-    reference = g.get("revu_request_id") or ""
-    response = jsonify(
-        {
-            "error": {
-                "code": "too_many_attempts",
-                "message": "Too many wrong support tokens from this address: try again later.",
-                "reference": reference,
-                "retry_after": retry_after,
-            }
-        }
+    return json_error(
+        429,
+        "too_many_attempts",
+        "Too many wrong support tokens from this address: try again later.",
+        retry_after=retry_after,
     )
-    response.status_code = 429
-    response.headers["Retry-After"] = str(retry_after)
-    if reference:
-        response.headers["X-Request-Id"] = reference
-    return response
 
 
 def _unauthorized(*, invalid: bool) -> Response:
-    reference = g.get("revu_request_id") or ""
-    response = jsonify(
-        {
-            "error": {
-                "code": "unauthorized",
-                "message": (
-                    "Send the support token as 'Authorization: Bearer <REVU_SUPPORT_TOKEN>'."
-                ),
-                "reference": reference,
-            }
-        }
+    response = json_error(
+        401,
+        "unauthorized",
+        "Send the support token as 'Authorization: Bearer <REVU_SUPPORT_TOKEN>'.",
     )
-    response.status_code = 401
     challenge = f'Bearer realm="{API_REALM}"'
     if invalid:
         challenge += ', error="invalid_token"'
     response.headers["WWW-Authenticate"] = challenge
-    if reference:
-        response.headers["X-Request-Id"] = reference
     return response
 
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 
-from demo_app import create_app
+from demo_app import create_app, revu
+from demo_app.accounts import DEMO_USERS
+
+_TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @contextmanager
@@ -26,3 +31,29 @@ def demo_on_fake(config: dict[str, Any]) -> Iterator[Flask]:
         server = getattr(app.extensions["revu_widgets"], "fake_server", None)
         if server is not None:
             server.shutdown()
+
+
+def reset_fake(app: Flask) -> None:
+    """Back to the fake's generated data, without earlier tests' advances, for every member."""
+    with app.app_context():
+        fake = revu.fake
+        assert fake is not None
+        fake.reset()
+        for user in DEMO_USERS:
+            revu.refresh(user.user_id)
+
+
+def form_token(client: FlaskClient, page: str = "/sign-in") -> str:
+    """The CSRF token as a browser gets it: from a form on a page."""
+    match = _TOKEN_FIELD.search(client.get(page).get_data(as_text=True))
+    assert match, f"no form token on {page}"
+    return match.group(1)
+
+
+def sign_in(client: FlaskClient, user_id: str, **extra: str) -> Any:
+    """Sign in to the demo site through its form, as a visitor does."""
+    response = client.post(
+        "/sign-in", data={"csrf_token": form_token(client), "user_id": user_id, **extra}
+    )
+    assert response.status_code == 302
+    return response

@@ -121,7 +121,5 @@ def test_every_import_is_at_the_top_of_its_module() -> None:
             if isinstance(node, ast.Try):
                 # An optional dependency: ``try: import x`` / ``except ImportError``.
                 top.update(id(n) for n in node.body)
-        late.extend(
-            f"{module}:{node.lineno}" for node in _imports(tree) if id(node) not in top
-        )
+        late.extend(f"{module}:{node.lineno}" for node in _imports(tree) if id(node) not in top)
     assert not late, f"imports inside functions or blocks: {late}"

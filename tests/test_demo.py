@@ -19,12 +19,11 @@ from demo_app import create_app, revu
 from demo_app.accounts import DEMO_USERS
 from revu_widgets.fake import FAKE_API_KEY
 
-from .demo_site import demo_on_fake
+from .demo_site import demo_on_fake, form_token, reset_fake, sign_in
 
 SUPPORT_TOKEN = "test-support-token-0123456789-abcdef"
 MEMBERS_WITH_OFFERS = ["alex-42", "new-sam", "heavy-jo", "staff-kim"]
 NON_STAFF = ["alex-42", "new-sam", "heavy-jo", "banned-pat"]
-_TOKEN_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture(scope="module")
@@ -39,32 +38,12 @@ def app() -> Iterator[Flask]:
 @pytest.fixture(autouse=True)
 def fresh_fake(app: Flask) -> None:
     """Each test starts from the fake's generated data, without earlier tests' advances."""
-    with app.app_context():
-        fake = revu.fake
-        assert fake is not None
-        fake.reset()
-        for user in DEMO_USERS:
-            revu.refresh(user.user_id)
+    reset_fake(app)
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-def form_token(client: FlaskClient, page: str = "/sign-in") -> str:
-    """The CSRF token as a browser gets it: from a form on a page."""
-    match = _TOKEN_FIELD.search(client.get(page).get_data(as_text=True))
-    assert match, f"no form token on {page}"
-    return match.group(1)
-
-
-def sign_in(client: FlaskClient, user_id: str, **extra: str) -> Any:
-    response = client.post(
-        "/sign-in", data={"csrf_token": form_token(client), "user_id": user_id, **extra}
-    )
-    assert response.status_code == 302
-    return response
 
 
 def offer_snapshot(client: FlaskClient, offer_id: int) -> tuple[Any, ...]:

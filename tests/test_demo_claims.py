@@ -11,11 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from demo_app import revu
-from demo_app.accounts import DEMO_USERS
-
-from .demo_site import demo_on_fake
-from .test_demo import sign_in
+from .demo_site import demo_on_fake, reset_fake, sign_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(100)
 
@@ -28,12 +24,7 @@ def app() -> Iterator[Flask]:
 
 @pytest.fixture(autouse=True)
 def fresh_fake(app: Flask) -> None:
-    with app.app_context():
-        fake = revu.fake
-        assert fake is not None
-        fake.reset()
-        for user in DEMO_USERS:
-            revu.refresh(user.user_id)
+    reset_fake(app)
 
 
 @pytest.fixture

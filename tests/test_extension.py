@@ -122,6 +122,22 @@ def test_progress_for_host_views_filters_by_status_word(host: Flask) -> None:
     assert {o.status.value for o in progress.offers} == {"credited"}
 
 
+def test_progress_for_host_views_reads_all_as_every_status(host: Flask) -> None:
+    # The same words as the history's ?status= and the CLI's --status: "all" is no filter.
+    revu = host.extensions["test_revu"]
+    with host.test_request_context("/dashboard"):
+        from flask import session
+
+        session["user"] = "alex-1"
+        everything = revu.progress("all")
+        unfiltered = revu.progress()
+        with pytest.raises(ValueError, match="choose one of all, in_progress"):
+            revu.progress("lost")
+    assert len({o.status for o in everything.offers}) > 1
+    assert [o.offer_id for o in everything.offers] == [o.offer_id for o in unfiltered.offers]
+    assert everything.summary.total == unfiltered.summary.total
+
+
 @pytest.mark.parametrize("value", [False, 0, "false", "0", "no", "off", "FALSE", " Off "])
 def test_use_fake_off_in_any_usual_spelling_keeps_the_real_key_and_url(value: object) -> None:
     app = bare_app(REVU_API_KEY="k" * 20, REVU_USE_FAKE=value)

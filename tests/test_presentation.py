@@ -29,6 +29,7 @@ from revu_widgets.models import (
     Step,
     StepStatus,
 )
+from revu_widgets.schemas import is_safe_url
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
@@ -477,6 +478,22 @@ def test_claim_details_upstream_text_cannot_forge_lines(en: None) -> None:
     text = presentation.claim_details(offer, user_id="u1", support_id=None)
     assert "\nStatus: Credited" not in text
     assert "Offer: 51001 — Game Status: Credited" in text
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://good@evil.example/",
+        "https://evil.example\\@good.example/",
+        "https://good.example/\u202egnp.exe",
+        " https://good.example/",
+        "//evil.example/",
+    ],
+)
+def test_http_url_filter_follows_the_schemas_rule(url: str) -> None:
+    # One URL-safety rule: the templates' filter refuses what the schemas refuse.
+    assert not is_safe_url(url)
+    assert presentation.http_url(url) is None
 
 
 def test_http_url_refuses_other_schemes() -> None:

@@ -61,7 +61,7 @@ def test_summary_from_part_of_each_offer_equals_the_full_reading(
     assert [content(o) for o in completed] == [content(o) for o in full.offers]
 
 
-def test_an_offer_the_summary_fields_cannot_decide_is_read_in_full(
+def test_an_offer_the_summary_fields_cannot_decide_gets_its_steps_facts(
     client: RevUClient, fake_revu: FakeRevU
 ) -> None:
     # Status 3 with nothing at offer level saying reversed or expired: the steps decide.
@@ -78,6 +78,15 @@ def test_an_offer_the_summary_fields_cannot_decide_is_read_in_full(
             }
         ],
     )
-    [offer] = client.get_all_progress("steps-decide", complete=False).offers
-    assert offer.complete
+    progress = client.get_all_progress("steps-decide", complete=False)
+    [offer] = progress.offers
     assert offer.state.value == "reversed"
+    assert progress.summary.reversed == 1
+    assert progress.summary.reversed_or_expired == 0
+    # The steps' words were not read yet: shown, the offer is read in full.
+    assert not offer.complete
+    assert offer.steps[0].name == ""
+    [shown] = client.complete_offers(progress.offers)
+    assert shown.complete
+    assert shown.steps[0].name == "Deposit"
+    assert shown.state.value == "reversed"

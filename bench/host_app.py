@@ -1,8 +1,11 @@
-"""The host site ``bench/scale.py`` serves with gunicorn: the kit, a login and a postback handler.
+"""The host site ``bench/load.py`` and ``bench/scale.py`` serve with gunicorn.
 
-Configured from the environment: ``REVU_BASE_URL`` / ``REVU_API_KEY`` (the fake RevU),
-``REVU_CACHE_URL`` / ``REVU_CACHE_SECONDS`` (the store under test), ``SCALE_SECRET`` (the
-session key, the same on every instance, and the postback's key).
+A publisher's app with the kit installed: a login and a postback handler. Configured from the
+environment: ``REVU_BASE_URL`` / ``REVU_API_KEY`` (the fake RevU on loopback),
+``REVU_CACHE_URL`` / ``REVU_CACHE_SECONDS`` (the store under test), ``HOST_SECRET`` (the
+session key, the same on every instance, and the postback's key). Visitors sign in at
+``/login?user=ID`` (the host's own session, as a real site's login would set it) and then use
+the kit's pages under ``/rewards``.
 """
 
 from __future__ import annotations
@@ -15,9 +18,9 @@ from werkzeug.wrappers import Response
 
 from revu_widgets import RevUWidgets
 
-app = Flask("scale_host")
+app = Flask("bench_host")
 app.config.update(
-    SECRET_KEY=os.environ["SCALE_SECRET"],
+    SECRET_KEY=os.environ["HOST_SECRET"],
     REVU_API_KEY=os.environ["REVU_API_KEY"],
     REVU_BASE_URL=os.environ["REVU_BASE_URL"],
     REVU_CACHE_URL=os.environ.get("REVU_CACHE_URL", "memory://"),
@@ -52,5 +55,5 @@ def postback() -> str:
 
 @app.get("/healthz")
 def healthz() -> str:
-    """Readiness probe for the bench script."""
+    """Readiness probe for the bench scripts."""
     return "ok"

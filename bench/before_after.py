@@ -1,0 +1,227 @@
+"""Before and after: the same pages served by two versions of the kit, side by side in one run.
+
+Run by hand from the checkout root:
+``.venv/bin/python bench/before_after.py --before REV [--rounds 15] [--latency 0.08]``.
+
+``--before`` is a git revision (exported with ``git archive`` to a temporary directory) or the
+path of another checkout; "after" is this checkout's working tree. Each version serves its pages
+in its own worker process (this virtualenv, ``PYTHONPATH`` pointing at that version), through
+Flask's test client as in ``bench_cpu.py``; this script asks the workers for one page at a time,
+round by round in a rotating order, so machine noise hits every page alike. Measured:
+
+* the support view of a member with 500 offers x 5 steps, no upstream latency, next to the plain
+  page doing the same fetch (``bench_cpu.py``'s pair: the ratio is what to compare);
+* the history page of the member with 1,200 offers (three upstream pages of 500), with
+  ``--latency`` seconds of upstream latency, next to one direct round trip for a page of 500
+  offers (kept-alive connection, ``json.loads``).
+
+Both fakes run in their own processes and speak the ``kit`` dialect (RevU's documented names plus
+a member reward on every event), which versions from before the documented vocabulary read too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: The pages, and which worker serves each (the plain page and the direct round trip do not
+#: depend on the kit's version, so only "after" serves them).
+PAGES = (
+    ("after", "support"),
+    ("before", "support"),
+    ("after", "plain"),
+    ("after", "history"),
+    ("before", "history"),
+    ("after", "direct500"),
+)
+
+
+@contextmanager
+def checkout(before: str) -> Iterator[Path]:
+    """A directory holding the ``before`` version: a path as given, or a revision exported."""
+    given = Path(before)
+    if (given / "revu_widgets").is_dir():
+        yield given.resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix="revu-before-") as directory:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", "--format=tar", before],
+            check=True,
+            capture_output=True,
+        ).stdout
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(directory, filter="data")
+        yield Path(directory)
+
+
+class Worker:
+    """One version of the kit in its own process, answering "time this page" requests."""
+
+    def __init__(self, name: str, code: Path, fast: str, slow: str) -> None:
+        self.name = name
+        env = dict(os.environ, PYTHONPATH=str(code))
+        self._process = subprocess.Popen(
+            [sys.executable, __file__, "--worker", "--fast", fast, "--slow", slow],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=str(code),
+        )
+        ready = self._line()
+        if not ready.startswith(str(code)):
+            raise SystemExit(f"the {name} worker loaded the kit from {ready}, not {code}")
+
+    def time(self, page: str) -> tuple[float, int]:
+        """Milliseconds the page took in the worker, and its size in bytes."""
+        assert self._process.stdin is not None
+        self._process.stdin.write(page + "\n")
+        self._process.stdin.flush()
+        elapsed, size = self._line().split()
+        return float(elapsed), int(size)
+
+    def close(self) -> None:
+        """Stop the worker."""
+        assert self._process.stdin is not None
+        self._process.stdin.close()
+        self._process.wait(timeout=30)
+
+    def _line(self) -> str:
+        assert self._process.stdout is not None
+        line = self._process.stdout.readline().strip()
+        if not line or line.startswith("error"):
+            raise SystemExit(f"the {self.name} worker failed: {line or 'no answer'}")
+        return line
+
+
+def serve_pages(fast: str, slow: str) -> None:
+    """The worker: build the apps against both fakes, then time pages named on stdin."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    import requests
+    from apps import HEAVY_USER, PAGED_USER, baseline_app, fake_key, kit_app
+
+    import revu_widgets
+
+    kit_fast = kit_app(fast).test_client()
+    kit_slow = kit_app(slow).test_client()
+    plain = baseline_app(fast, fake_key()).test_client()
+    session = requests.Session()
+
+    def get(client: object, url: str, user: str | None = None) -> Callable[[], int]:
+        def run() -> int:
+            headers = {"X-Bench-User": user} if user else {}
+            response = client.get(url, headers=headers)  # type: ignore[attr-defined]
+            if response.status_code != 200:
+                raise RuntimeError(f"{url} answered {response.status_code}")
+            return len(response.data)
+
+        return run
+
+    def direct500() -> int:
+        response = session.get(
+            f"{slow}/api/v1/users/{PAGED_USER}/getprogress",
+            params={"limit": 500, "offset": 0},
+            headers={"X-API-Key": fake_key()},
+            timeout=30,
+        )
+        json.loads(response.content)
+        return len(response.content)
+
+    pages: dict[str, Callable[[], int]] = {
+        "support": get(kit_fast, f"/rewards/support/users/{HEAVY_USER}", "staff-1"),
+        "plain": get(plain, f"/offers/{HEAVY_USER}"),
+        "history": get(kit_slow, "/rewards/", PAGED_USER),
+        "direct500": direct500,
+    }
+    print(Path(revu_widgets.__file__).resolve().parent.parent, flush=True)
+    for line in sys.stdin:
+        try:
+            start = time.perf_counter()
+            size = pages[line.strip()]()
+            elapsed = (time.perf_counter() - start) * 1000
+        except Exception as error:
+            print(f"error {type(error).__name__}: {error}", flush=True)
+            return
+        print(f"{elapsed:.3f} {size}", flush=True)
+
+
+def main() -> None:
+    """Start both fakes and both workers, time every page round by round, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--before", help="git revision or checkout directory to compare with")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--latency", type=float, default=0.08)
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--fast", help=argparse.SUPPRESS)
+    parser.add_argument("--slow", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        serve_pages(args.fast, args.slow)
+        return
+    if not args.before:
+        parser.error("--before is required")
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from apps import fake_in_process
+
+    with ExitStack() as stack:
+        before = stack.enter_context(checkout(args.before))
+        fast = stack.enter_context(fake_in_process(0.0, dialect="kit"))
+        slow = stack.enter_context(fake_in_process(args.latency, dialect="kit"))
+        workers = {
+            "after": Worker("after", ROOT, fast, slow),
+            "before": Worker("before", before, fast, slow),
+        }
+        for worker in workers.values():
+            stack.callback(worker.close)
+        for _ in range(2):  # warm: templates compiled, connections open, lengths remembered
+            for version, page in PAGES:
+                workers[version].time(page)
+        times: dict[tuple[str, str], list[float]] = {key: [] for key in PAGES}
+        sizes: dict[tuple[str, str], int] = {}
+        for round_number in range(args.rounds):
+            shift = round_number % len(PAGES)
+            for key in PAGES[shift:] + PAGES[:shift]:
+                elapsed, sizes[key] = workers[key[0]].time(key[1])
+                times[key].append(elapsed)
+
+    median = {key: statistics.median(values) for key, values in times.items()}
+    print(
+        f"before: {args.before}   after: working tree   {args.rounds} rounds, medians "
+        f"(best), upstream latency for the history pages {args.latency * 1000:.0f} ms"
+    )
+    for key in PAGES:
+        version, page = key
+        print(
+            f"{version:7} {page:10} {median[key]:8.1f} ms  (best {min(times[key]):7.1f})  "
+            f"{sizes[key] / 1024:6.0f} KiB"
+        )
+    plain = median[("after", "plain")]
+    direct = median[("after", "direct500")]
+    for version in ("before", "after"):
+        print(
+            f"{version:7} support view / plain page      "
+            f"{median[(version, 'support')] / plain:5.2f}x"
+        )
+    for version in ("before", "after"):
+        print(
+            f"{version:7} 1,200-offer history / one 500-offer round trip  "
+            f"{median[(version, 'history')] / direct:5.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
