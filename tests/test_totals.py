@@ -13,10 +13,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from demo_app import revu
-from demo_app.accounts import SESSION_USER_KEY
-
-from .demo_site import demo_on_fake
+from .demo_site import demo_on_fake, reset_fake, sign_in
 
 #: The summary's total for each kind, and the tab whose cards add up to it.
 TABS = {"earned": "credited", "pending": "pending", "lost": "reversed"}
@@ -37,16 +34,13 @@ _OFFER_ID = re.compile(r'data-revu-offer="(\d+)"')
 @pytest.fixture(scope="module")
 def app() -> Iterator[Flask]:
     with demo_on_fake({"TESTING": True, "SECRET_KEY": "totals-test"}) as demo:
-        with demo.app_context():
-            assert revu.fake is not None
-            revu.fake.reset()
+        reset_fake(demo)
         yield demo
 
 
 def member(app: Flask, user_id: str) -> FlaskClient:
     client = app.test_client()
-    with client.session_transaction() as session:
-        session[SESSION_USER_KEY] = user_id
+    sign_in(client, user_id)
     return client
 
 
