@@ -33,7 +33,7 @@ from flask import (
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.security import safe_join
 
-from . import presentation
+from . import wording
 from .csp import policy_with_report_uri, receive_report
 from .errors import ConfigurationError, NotSignedInError, RateLimitedError, RevUError
 
@@ -180,13 +180,13 @@ def error_response(exc: RevUError | HTTPException, *, as_json: bool | None = Non
     request_id: str = g.revu_request_id
     if isinstance(exc, HTTPException):
         status = exc.code or 500
-        title, message = presentation.http_error_text(status)
+        title, message = wording.http_error_text(status)
         code = _HTTP_ERROR_CODES.get(status, "http_error")
         reference = request_id
         retry_after = None
     else:
         status = exc.http_status
-        title, message = presentation.error_text(
+        title, message = wording.error_text(
             exc, for_staff=str(request.endpoint).startswith("revu_widgets.support")
         )
         code = exc.code

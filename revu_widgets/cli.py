@@ -23,7 +23,7 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
-from . import presentation
+from . import formatting, wording
 from .client import MAX_PAGE_SIZE
 from .doctor import EXIT_FAILED, diagnose, render_report
 from .errors import RevUError
@@ -125,7 +125,7 @@ def render_table(progress: UserProgress) -> str:
     )
     lines.append(
         f"Earned {_amount(summary.earned)}, pending {_amount(summary.pending_amount)}, "
-        f"reversed or expired {_amount(summary.lost)} {presentation.currency_name()}."
+        f"reversed or expired {_amount(summary.lost)} {formatting.currency_name()}."
     )
     reference = _terminal_safe(progress.support_id) if progress.support_id else "-"
     lines.append(f"RevU support reference: {reference}")
@@ -144,7 +144,7 @@ def _row(offer: Offer) -> tuple[str, ...]:
     return (
         str(offer.offer_id),
         _shorten(_terminal_safe(offer.name), _NAME_WIDTH),
-        presentation.status_label(offer),
+        wording.status_label(offer),
         f"{offer.steps_done}/{offer.steps_total}",
         f"{_amount(offer.earned)}/{_amount(offer.possible)}",
         _time(offer.last_activity_at),
@@ -173,7 +173,7 @@ def _shorten(text: str, width: int) -> str:
 
 
 def _amount(value: Decimal) -> str:
-    number = presentation.amount_number(value)
+    number = formatting.amount_number(value)
     return "-" if number is None else f"{number:,}"
 
 

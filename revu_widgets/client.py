@@ -12,22 +12,19 @@ The key never appears in URLs, log lines, exception text or ``repr``.
 from __future__ import annotations
 
 import ipaddress
-import json
 import logging
 import os
 import random
-import re
 import threading
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import Any, Final
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
 import urllib3
@@ -35,18 +32,12 @@ from requests.adapters import HTTPAdapter
 
 from ._version import __version__
 from .errors import (
-    AuthenticationError,
     BadPayloadError,
     ConfigurationError,
-    ForbiddenError,
     InvalidRequestError,
-    IpBannedError,
-    RateLimitedError,
-    UpstreamBadRequestError,
     UpstreamError,
     UpstreamTimeoutError,
     UpstreamUnavailableError,
-    UserBannedError,
 )
 from .models import (
     Offer,
@@ -63,15 +54,28 @@ from .schemas import (
     Vocabulary,
     complete_offers,
     parse_progress_page,
-    raw_error_code,
-    raw_support_id,
     read_step_facts,
+)
+from .upstream_http import (
+    DEFAULT_BASE_URL,
+    MAX_USER_ID_LENGTH,
+    DeadlinePassed,
+    body_chunks,
+    checked_country,
+    checked_ipv4,
+    checked_sid3,
+    decode_json,
+    encoded_user_id,
+    is_timeout,
+    retry_after_seconds,
+    reward_status_code,
+    status_error,
+    whole_number,
 )
 
 logger = logging.getLogger("revu_widgets.client")
 
 #: RevU's production root.
-DEFAULT_BASE_URL: Final = "https://publishers.revenueuniverse.com"
 #: Connect and read timeouts in seconds (connect slightly above a TCP retransmit window).
 DEFAULT_TIMEOUT: Final = (3.05, 8.0)
 #: Longest a whole call (all attempts, backoff and body reading) may take, in seconds.
@@ -80,8 +84,6 @@ DEFAULT_DEADLINE: Final = 15.0
 MAX_BODY_BYTES: Final = 32 * 1024 * 1024
 #: ``Retry-After`` values up to this many seconds are waited out; longer ones fail fast.
 MAX_RETRY_AFTER: Final = 2.0
-#: Longest accepted user id, in characters.
-MAX_USER_ID_LENGTH: Final = 255
 #: Largest offer id RevU takes (a signed 64-bit integer); ids start at 1.
 MAX_OFFER_ID: Final = 2**63 - 1
 #: The offer id in the kit's URL rules: only ids RevU can have route, so ``/offers/0`` or an id
@@ -103,22 +105,9 @@ KNOWN_TOTALS: Final = 2048
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE: Final = 0.2
 _BACKOFF_CAP: Final = 2.0
-_CHUNK_BYTES: Final = 64 * 1024
 # Error codes that say the key is the problem (RevU documents none by name; these are the
-# usual spellings).
-_KEY_WORDS: Final = ("KEY", "AUTH", "CREDENTIAL", "TOKEN")
-
-
-def _is_key_code(code: str) -> bool:
-    return any(word in code for word in _KEY_WORDS) or code == "UNAUTHORIZED"
-
-
 _PATH: Final = "/api/v1/users/{user_id}/getprogress"
 _LOOPBACK_NAMES: Final = frozenset({"localhost", "localhost.localdomain"})
-# A "." or ".." segment between slashes (either kind), percent-encoded ones included.
-_DOT_SEGMENT: Final = re.compile(
-    r"(?:^|/|\\|%2f|%5c)(?:\.|%2e){1,2}(?:$|/|\\|%2f|%5c)", re.IGNORECASE
-)
 
 
 def is_loopback_host(host: str) -> bool:
@@ -439,8 +428,8 @@ class RevUClient:
         seconds = time.monotonic() - started
         self._log(query, status, started, 1)
         if status != 200:
-            raise _status_error(status, body, _retry_after(headers.get("Retry-After")))
-        return RawAnswer(status, seconds, _decode_json(body))
+            raise status_error(status, body, retry_after_seconds(headers.get("Retry-After")))
+        return RawAnswer(status, seconds, decode_json(body))
 
     def complete_offers(self, offers: Iterable[Offer]) -> tuple[Offer, ...]:
         """``offers`` read in full (those read with ``complete=False`` get the fields they
@@ -488,21 +477,21 @@ class RevUClient:
         only: tuple[str, ...] | None = None,
     ) -> _Query:
         params: list[tuple[str, str]] = []
-        limit_value = _whole_number("limit", limit, 1, MAX_PAGE_SIZE)
-        offset_value = _whole_number("offset", offset, 0, None)
+        limit_value = whole_number("limit", limit, 1, MAX_PAGE_SIZE)
+        offset_value = whole_number("offset", offset, 0, None)
         params.append(("limit", str(limit_value)))
         params.append(("offset", str(offset_value)))
         if offer_id is not None:
-            params.append(("offer_id", str(_whole_number("offer_id", offer_id, 1, MAX_OFFER_ID))))
+            params.append(("offer_id", str(whole_number("offer_id", offer_id, 1, MAX_OFFER_ID))))
         if reward_status is not None:
-            params.append(("reward_status", str(_reward_status_code(reward_status))))
+            params.append(("reward_status", str(reward_status_code(reward_status))))
         if sid3 is not None:
-            params.append(("sid3", _sid3(sid3)))
+            params.append(("sid3", checked_sid3(sid3)))
         if ip is not None:
-            params.append(("ip", _ipv4(ip)))
+            params.append(("ip", checked_ipv4(ip)))
         if country is not None:
-            params.append(("country", _country(country)))
-        path = _PATH.format(user_id=_encoded_user_id(user_id))
+            params.append(("country", checked_country(country)))
+        path = _PATH.format(user_id=encoded_user_id(user_id))
         return _Query(path, tuple(params), offset_value, limit_value, only)
 
     # -- transport ---------------------------------------------------------------------------
@@ -688,9 +677,9 @@ class RevUClient:
         with response:
             status = response.status_code
             if status in _RETRY_STATUSES:
-                retry_after = _retry_after(response.headers.get("Retry-After"))
+                retry_after = retry_after_seconds(response.headers.get("Retry-After"))
                 body = self._read_body(response, deadline_at, quiet=True)
-                error = _status_error(status, body, retry_after)
+                error = status_error(status, body, retry_after)
                 if retry_after is not None and retry_after > MAX_RETRY_AFTER:
                     raise error
                 raise _Retryable(f"HTTP {status}", error, retry_after)
@@ -711,14 +700,14 @@ class RevUClient:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in _body_chunks(response, deadline_at):
+            for chunk in body_chunks(response, deadline_at):
                 size += len(chunk)
                 if size > MAX_BODY_BYTES:
                     if quiet:
                         return b""
                     raise _too_large()
                 chunks.append(chunk)
-        except _DeadlinePassed:
+        except DeadlinePassed:
             raise UpstreamTimeoutError(
                 f"RevU's answer was still arriving after {self.deadline:g} s. "
                 "Try again in a minute."
@@ -726,7 +715,7 @@ class RevUClient:
         except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             if quiet:
                 return b""
-            if _is_timeout(exc):
+            if is_timeout(exc):
                 raise _Retryable(
                     "timeout",
                     UpstreamTimeoutError(
@@ -746,12 +735,12 @@ class RevUClient:
         self, query: _Query, status: int, body: bytes, headers: Mapping[str, str]
     ) -> ProgressPage:
         if status != 200:
-            raise _status_error(status, body, _retry_after(headers.get("Retry-After")))
+            raise status_error(status, body, retry_after_seconds(headers.get("Retry-After")))
         if not body.strip():
             raise BadPayloadError(
                 "RevU answered with an empty body instead of progress data. Try again in a minute."
             )
-        payload = _decode_json(body)
+        payload = decode_json(body)
         if payload is None:
             raise BadPayloadError(
                 "RevU answered with something that is not JSON (perhaps an error page from a "
@@ -874,232 +863,12 @@ class _Retryable(Exception):
         self.retry_after = retry_after
 
 
-class _DeadlinePassed(Exception):
-    """The call's deadline passed while the body was still arriving."""
-
-
-def _body_chunks(response: requests.Response, deadline_at: float) -> Iterator[bytes]:
-    """The decoded body in chunks, each read bounded by what is left of the deadline.
-
-    ``read1`` returns as soon as some bytes arrive, so a body trickling in a few bytes at a
-    time is noticed at the deadline; a plain ``read(n)`` would wait for all ``n`` bytes.
-    """
-    raw = response.raw
-    read1 = getattr(raw, "read1", None)
-    if read1 is None:  # urllib3 1.x: chunks still bound the size, only less often the time
-        for chunk in response.iter_content(_CHUNK_BYTES):
-            if time.monotonic() >= deadline_at:
-                raise _DeadlinePassed
-            yield chunk
-        return
-    while True:
-        remaining = deadline_at - time.monotonic()
-        if remaining <= 0:
-            raise _DeadlinePassed
-        _tighten_read_timeout(raw, remaining)
-        chunk = read1(_CHUNK_BYTES, decode_content=True)
-        if not chunk:
-            return
-        yield chunk
-
-
-def _tighten_read_timeout(raw: Any, remaining: float) -> None:
-    """Let no single socket read outlast the deadline (urllib3 resets it per request)."""
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    if sock is None:
-        return
-    try:
-        current = sock.gettimeout()
-        if current is None or current > remaining:
-            sock.settimeout(max(remaining, 0.001))
-    except OSError:
-        pass
-
-
-def _is_timeout(exc: BaseException) -> bool:
-    """Whether a failure while reading the body was, underneath, a socket timeout."""
-    current: BaseException | None = exc
-    for _ in range(8):
-        if current is None:
-            return False
-        if isinstance(current, TimeoutError | requests.Timeout | urllib3.exceptions.TimeoutError):
-            return True
-        nested = next((a for a in current.args if isinstance(a, BaseException)), None)
-        current = nested or current.__cause__ or current.__context__
-    return False
-
-
 def _too_large() -> BadPayloadError:
     return BadPayloadError(
         f"RevU's answer is larger than {MAX_BODY_BYTES // (1024 * 1024)} MB, far beyond any "
         "real progress page; it was not read. Try again later; if it keeps happening, "
         "contact RevU support."
     )
-
-
-def _decode_json(body: bytes) -> object | None:
-    """The decoded body, or None when it is not JSON (deep nesting and huge numbers too)."""
-    try:
-        payload: object = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    return payload
-
-
-def _error_body(body: bytes) -> tuple[str | None, str | None]:
-    """``(code, support_id)`` from a JSON error body, when it has them."""
-    payload = _decode_json(body) if body else None
-    return raw_error_code(payload), raw_support_id(payload)
-
-
-def _status_error(status: int, body: bytes, retry_after: float | None) -> UpstreamError:
-    code, reference = _error_body(body)
-    if code == "USER_BANNED":
-        return UserBannedError(
-            "RevU says this user is banned from the offerwall (USER_BANNED), so offer progress "
-            "cannot be shown. The user can contact the publisher's support.",
-            reason=code,
-            reference=reference,
-        )
-    if code == "IP_BANNED":
-        return IpBannedError(
-            "RevU says the IP address this request came from is banned from the offerwall "
-            "(IP_BANNED), so offer progress cannot be shown.",
-            reason=code,
-            reference=reference,
-        )
-    if status == 401 or (status == 403 and code is not None and _is_key_code(code)):
-        said = f", code {code}" if code else ""
-        return AuthenticationError(
-            f"RevU refused the API key (HTTP {status}{said}): check REVU_API_KEY is this wall's "
-            "Get Progress key from the RevU Publisher Portal (Offerwall > API Key).",
-            reference=reference,
-        )
-    if status == 403:
-        said = f"with code {code}" if code else "without an error code"
-        return ForbiddenError(
-            f"RevU refused the request (HTTP 403, {said}). RevU did not say the API key is "
-            "wrong; if it keeps happening, contact RevU support and quote the reference.",
-            reference=reference,
-        )
-    if status == 400:
-        return UpstreamBadRequestError(
-            "RevU rejected the request's parameters (HTTP 400). This is likely a bug in how "
-            "revu-widgets called it; please report it with the reference.",
-            reference=reference,
-        )
-    if status == 429:
-        wait_hint = f" RevU asked to wait {retry_after:g} s." if retry_after is not None else ""
-        return RateLimitedError(
-            f"RevU is limiting how often progress can be fetched (HTTP 429).{wait_hint} "
-            "Try again shortly.",
-            retry_after=retry_after,
-            reference=reference,
-        )
-    if status == 504:
-        # RevU's own gateway gave up waiting: a timeout, answered as one (504).
-        return UpstreamTimeoutError(
-            "RevU's gateway timed out (HTTP 504). Try again in a minute.",
-            reference=reference,
-        )
-    if status >= 500:
-        return UpstreamUnavailableError(
-            f"RevU is having trouble (HTTP {status}). Try again in a minute.",
-            reference=reference,
-        )
-    if 300 <= status < 400:
-        return UpstreamError(
-            f"RevU answered with a redirect (HTTP {status}), which this client does not "
-            "follow: check REVU_BASE_URL is " + DEFAULT_BASE_URL + ".",
-            reference=reference,
-        )
-    return UpstreamError(
-        f"RevU answered with an unexpected HTTP {status}. Check REVU_BASE_URL; if it is "
-        "right, try again later.",
-        reference=reference,
-    )
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
-    if value.isascii() and value.isdigit():
-        return float(min(int(value[:9]), 10**9))
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
-
-
-def _whole_number(name: str, value: object, low: int, high: int | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise InvalidRequestError(f"{name} must be a whole number.")
-    if value < low or (high is not None and value > high):
-        bounds = f"{low}..{high}" if high is not None else f"{low} or more"
-        raise InvalidRequestError(f"{name} must be {bounds}.")
-    return value
-
-
-def _reward_status_code(value: object) -> int:
-    if isinstance(value, RewardStatus):
-        code = value.code
-        if code is None:
-            raise InvalidRequestError(
-                "reward_status must be in_progress, credited, reversed or pending."
-            )
-        return code
-    return _whole_number("reward_status", value, 1, 4)
-
-
-def _encoded_user_id(user_id: object) -> str:
-    if isinstance(user_id, int) and not isinstance(user_id, bool):
-        user_id = str(user_id)
-    if not isinstance(user_id, str) or not user_id:
-        raise InvalidRequestError("The user id must be a non-empty string.")
-    if len(user_id) > MAX_USER_ID_LENGTH:
-        raise InvalidRequestError(f"The user id is longer than {MAX_USER_ID_LENGTH} characters.")
-    if not (user_id.isascii() and user_id.isprintable()):
-        raise InvalidRequestError(
-            "The user id must be printable ASCII (RevU accepts ASCII user ids only)."
-        )
-    if not user_id.strip():
-        raise InvalidRequestError("The user id cannot be only spaces.")
-    if _DOT_SEGMENT.search(user_id):
-        # Even encoded, dot segments may be collapsed by a proxy and change the path: a hop
-        # that decodes %2F and normalises would read "x/../victim" as the member "victim".
-        raise InvalidRequestError(
-            "The user id cannot hold a '.' or '..' path segment (such as 'x/../y')."
-        )
-    return quote(user_id, safe="")
-
-
-def _sid3(value: object) -> str:
-    if not isinstance(value, str) or not value or len(value) > 255:
-        raise InvalidRequestError("sid3 must be a string of 1 to 255 characters.")
-    if not (value.isascii() and value.isprintable()):
-        raise InvalidRequestError("sid3 must be printable ASCII.")
-    return value
-
-
-def _ipv4(value: object) -> str:
-    if isinstance(value, str):
-        try:
-            return str(ipaddress.IPv4Address(value))
-        except ValueError:
-            pass
-    raise InvalidRequestError("ip must be an IPv4 address such as 203.0.113.7.")
-
-
-def _country(value: object) -> str:
-    if isinstance(value, str) and len(value) == 2 and value.isascii() and value.isalpha():
-        return value.upper()
-    raise InvalidRequestError("country must be a two-letter country code such as US.")
 
 
 def _reindex(skipped: Iterable[SkippedOffer], offset: int) -> list[SkippedOffer]:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask
 from limits import parse as parse_limit
 
-from . import presentation, report
+from . import report, templating
 
 # Imported for their routes, which join the blueprint as the modules load.
 from . import support, views  # noqa: F401  # isort: skip
@@ -142,7 +142,7 @@ class RevUWidgets:
             fake=fake,
             fake_server=fake_server,
         )
-        presentation.install(app)
+        templating.install(app)
         report.install(app)
         if "revu" not in app.cli.commands:
             app.cli.add_command(revu_cli)

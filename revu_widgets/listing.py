@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from flask import request, url_for
 
-from . import presentation
+from . import formatting, wording
 from .errors import InvalidRequestError
 from .models import Offer, ProgressSummary, RewardStatus
 
@@ -37,9 +37,9 @@ OVERDUE = "overdue"
 
 #: How a list can be ordered: the word in URLs -> its label. The first is the default.
 SORT_ORDERS: dict[str, str] = {
-    "activity": presentation.N_("Last activity"),
-    "expected": presentation.N_("Expected credit date"),
-    "amount": presentation.N_("Amount"),
+    "activity": formatting.N_("Last activity"),
+    "expected": formatting.N_("Expected credit date"),
+    "amount": formatting.N_("Amount"),
 }
 
 #: Longest search text kept: a name or an offer id, never a paragraph.
@@ -137,7 +137,7 @@ def status_arg() -> tuple[str, RewardStatus | None]:
         return word, parse_status_word(word)
     except ValueError:
         raise InvalidRequestError(
-            presentation.gettext(
+            formatting.gettext(
                 "Unknown status filter: choose one of %(choices)s.",
                 choices=", ".join(STATUS_WORDS),
             )
@@ -156,13 +156,13 @@ def list_args(*, tabs: Sequence[str] | None = None) -> tuple[ListArgs, str | Non
     if status not in words:
         status = "all"
         notices.append(
-            presentation.gettext("That filter does not exist, so all your offers are shown.")
+            formatting.gettext("That filter does not exist, so all your offers are shown.")
         )
     sort = request.args.get("sort", "activity")
     if sort not in SORT_ORDERS:
         sort = "activity"
         notices.append(
-            presentation.gettext("That order does not exist: offers are in the usual order.")
+            formatting.gettext("That order does not exist: offers are in the usual order.")
         )
     query = " ".join(request.args.get("q", "").split())[:QUERY_LIMIT]
     args = ListArgs(status=status, page=page_arg(), sort=sort, query=query)
@@ -214,7 +214,7 @@ _SORT_KEYS: dict[str, Callable[[Offer], Any]] = {
 
 def sort_label(word: str) -> str:
     """The words for an order (``?sort=``)."""
-    return presentation.gettext(SORT_ORDERS.get(word, SORT_ORDERS["activity"]))
+    return formatting.gettext(SORT_ORDERS.get(word, SORT_ORDERS["activity"]))
 
 
 def page_arg() -> int:
@@ -223,7 +223,7 @@ def page_arg() -> int:
     # ASCII digits only: str.isdigit() also takes "²" or "①", which int() refuses.
     if not _PAGE_NUMBER.fullmatch(raw) or int(raw) < 1:
         raise InvalidRequestError(
-            presentation.gettext("The page number must be a whole number from 1.")
+            formatting.gettext("The page number must be a whole number from 1.")
         )
     return int(raw)
 
@@ -236,7 +236,7 @@ def status_tabs(summary: ProgressSummary, current: str, url: Callable[[str], str
     tabs = [
         Tab(
             slug=word,
-            label=presentation.tab_label(word),
+            label=wording.tab_label(word),
             count=summary.count_for(status),
             url=url(word),
             current=word == current,
@@ -248,7 +248,7 @@ def status_tabs(summary: ProgressSummary, current: str, url: Callable[[str], str
             1,
             Tab(
                 slug=OVERDUE,
-                label=presentation.tab_label(OVERDUE),
+                label=wording.tab_label(OVERDUE),
                 count=summary.overdue,
                 url=url(OVERDUE),
                 current=current == OVERDUE,
@@ -264,7 +264,7 @@ def paginate(
     pages = max(1, math.ceil(len(items) / page_size))
     if page > pages:
         raise InvalidRequestError(
-            presentation.gettext(
+            formatting.gettext(
                 "There is no page %(page)s: this list has %(pages)s.", page=page, pages=pages
             )
         )

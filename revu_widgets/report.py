@@ -29,7 +29,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from . import presentation
+from . import formatting, wording
 from .blueprint import blueprint
 from .claims import (
     SUGGESTED_PROBLEM,
@@ -45,8 +45,8 @@ from .claims import (
 )
 from .client import OFFER_ID_RULE
 from .errors import ConfigurationError
+from .formatting import N_
 from .models import Offer, OfferState
-from .presentation import N_
 from .state import current_kit, load_offer
 
 if TYPE_CHECKING:
@@ -120,12 +120,12 @@ _VERDICT_TEXTS: Mapping[ClaimReason, str] = {
 
 def problem_label(problem: Problem) -> str:
     """The words for what the member says happened."""
-    return presentation.gettext(_PROBLEM_LABELS[problem])
+    return formatting.gettext(_PROBLEM_LABELS[problem])
 
 
 def verdict_text(reason: ClaimReason) -> str:
     """The triage verdict in words, for support staff and ticket bodies."""
-    return presentation.gettext(_VERDICT_TEXTS[reason])
+    return formatting.gettext(_VERDICT_TEXTS[reason])
 
 
 def problems_for(clock: ClaimClock) -> list[Problem]:
@@ -136,9 +136,9 @@ def problems_for(clock: ClaimClock) -> list[Problem]:
 
 def clock_text(clock: ClaimClock, offer: Offer) -> str:
     """What the clock means for the member, in full: when, until when, and why waiting is normal."""
-    gettext = presentation.gettext
-    when = presentation.format_datetime(clock.opens_at)
-    until = presentation.format_date(clock.closes_at)
+    gettext = formatting.gettext
+    when = formatting.format_datetime(clock.opens_at)
+    until = formatting.format_date(clock.closes_at)
     reason = clock.reason
     if clock.phase is ClaimPhase.NONE:
         if clock.site_credited is not None:
@@ -154,8 +154,8 @@ def clock_text(clock: ClaimClock, offer: Offer) -> str:
         return gettext(
             "RevU credited %(amount)s for this offer, but our records show %(ours)s. That is our "
             "mistake, not yours: report it and we will add what is missing.",
-            amount=presentation.format_amount(offer.earned),
-            ours=presentation.format_amount(clock.site_credited),
+            amount=formatting.format_amount(offer.earned),
+            ours=formatting.format_amount(clock.site_credited),
         )
     if clock.phase is ClaimPhase.WAIT:
         if reason is ClaimReason.PENDING_WITHIN_WINDOW:
@@ -198,7 +198,7 @@ def clock_text(clock: ClaimClock, offer: Offer) -> str:
         return gettext(
             "Credit was expected by %(expected)s and has not arrived. You can report it until "
             "%(date)s.",
-            expected=presentation.format_date(clock.opens_at),
+            expected=formatting.format_date(clock.opens_at),
             date=until,
         )
     return gettext(
@@ -208,27 +208,37 @@ def clock_text(clock: ClaimClock, offer: Offer) -> str:
 
 
 def clock_short(clock: ClaimClock) -> str:
-    """The clock in a few words, for a card."""
-    gettext = presentation.gettext
+    """The clock in a few words, for a card's one line.
+
+    The day a report becomes possible; less than a day away, how long until then ("in 5
+    hours": "from Dec 1, 2026" read on Dec 1 would leave the member guessing, and a time with
+    its zone does not fit the line).
+    """
+    gettext = formatting.gettext
     if clock.phase is ClaimPhase.WAIT:
-        return gettext(
-            "Report possible from %(when)s", when=presentation.format_datetime(clock.opens_at)
-        )
+        opens = clock.opens_at
+        if opens is not None and opens - clock.as_of < timedelta(days=1):
+            # TRANSLATORS: %(when)s is how long from now, e.g. "in 5 hours".
+            return gettext(
+                "Report possible %(when)s",
+                when=formatting.format_relative(opens, now=clock.as_of),
+            )
+        return gettext("Report possible from %(when)s", when=formatting.format_date(opens))
     if clock.phase is ClaimPhase.OPEN and clock.closes_at is None:
         return gettext("You can report a problem")
     if clock.phase is ClaimPhase.OPEN:
         return gettext(
             "You can report a problem until %(date)s",
-            date=presentation.format_date(clock.closes_at),
+            date=formatting.format_date(clock.closes_at),
         )
     if clock.phase is ClaimPhase.CLOSED:
-        return gettext("Reports closed on %(date)s", date=presentation.format_date(clock.closes_at))
+        return gettext("Reports closed on %(date)s", date=formatting.format_date(clock.closes_at))
     return ""
 
 
 def suggested_action(clock: ClaimClock) -> dict[str, str]:
     """The next step for a support person or chatbot: a stable code and plain words."""
-    gettext = presentation.gettext
+    gettext = formatting.gettext
     if clock.reason is ClaimReason.SITE_MISSING_CREDIT:
         return {
             "code": "credit_from_site",
@@ -241,7 +251,7 @@ def suggested_action(clock: ClaimClock) -> dict[str, str]:
             "code": "wait",
             "text": gettext(
                 "Tell the member waiting is normal; a claim opens on %(when)s.",
-                when=presentation.format_datetime(clock.opens_at),
+                when=formatting.format_datetime(clock.opens_at),
             ),
         }
     if clock.phase is ClaimPhase.OPEN:
@@ -346,7 +356,7 @@ def build_claim(
     step_name: str | None = None,
 ) -> Claim:
     """The evidence bundle for one claim, with its plain-text ticket body."""
-    gettext = presentation.gettext
+    gettext = formatting.gettext
     claim_id = "clm-" + secrets.token_hex(6)
     filed_at = datetime.now(UTC)
     occurred = (
@@ -372,7 +382,7 @@ def build_claim(
         lines.append(
             gettext(
                 "Missing from the site's ledger: %(value)s",
-                value=presentation.format_amount(clock.shortfall),
+                value=formatting.format_amount(clock.shortfall),
             )
         )
     lines.append(gettext("Member's words:"))
@@ -383,7 +393,7 @@ def build_claim(
         lines += [f"  {a.filename} ({a.content_type}, {a.size:,} bytes)" for a in attachments]
     lines += [
         "",
-        presentation.claim_details(offer, user_id=user_id, support_id=support_id),
+        wording.claim_details(offer, user_id=user_id, support_id=support_id),
     ]
     return Claim(
         claim_id=claim_id,
@@ -432,7 +442,7 @@ def audit_claim(
     forge a second line; the record carries the fields as ``record.revu_audit`` too.
     """
     fields: dict[str, Any] = {
-        "at": presentation.isoformat(datetime.now(UTC)),
+        "at": formatting.isoformat(datetime.now(UTC)),
         "claim_id": claim.claim_id if claim else None,
         "user_id": user_id[:_AUDIT_TEXT_LIMIT],
         "offer_id": offer_id,
@@ -486,7 +496,7 @@ class FormAnswers:
 def _read_answers(
     form: Any, files: Any, clock: ClaimClock, offer: Offer, *, allow_files: bool
 ) -> FormAnswers:
-    gettext = presentation.gettext
+    gettext = formatting.gettext
     try:
         problem = Problem(form.get("problem", ""))
     except ValueError:
@@ -519,7 +529,7 @@ def _read_answers(
 
 
 def _read_attachments(files: Any, *, allow_files: bool) -> tuple[Attachment, ...]:
-    gettext = presentation.gettext
+    gettext = formatting.gettext
     uploads = [f for f in files.getlist("attachments") if f and f.filename]
     if not uploads:
         return ()
@@ -530,7 +540,7 @@ def _read_attachments(files: Any, *, allow_files: bool) -> tuple[Attachment, ...
     if len(uploads) > max_files:
         raise FormProblem(
             413,
-            presentation.ngettext(
+            formatting.ngettext(
                 "Attach at most %(num)d image.", "Attach at most %(num)d images.", max_files
             ),
         )
@@ -563,8 +573,8 @@ def _read_attachments(files: Any, *, allow_files: bool) -> tuple[Attachment, ...
 
 def _size_text(size: int) -> str:
     megabytes = Decimal(size) / (1024 * 1024)
-    return presentation.gettext(
-        "%(num)s MB", num=presentation.format_number(megabytes.quantize(Decimal("0.1")))
+    return formatting.gettext(
+        "%(num)s MB", num=formatting.format_number(megabytes.quantize(Decimal("0.1")))
     )
 
 
@@ -642,14 +652,14 @@ def _file(user_id: str, offer_id: int) -> BaseResponse | tuple[str, int] | str:
         audit_claim(user_id=user_id, offer_id=offer_id, result="too_large")
         return _refused(
             413,
-            presentation.gettext("The images are too large together. Send fewer or smaller ones."),
+            formatting.gettext("The images are too large together. Send fewer or smaller ones."),
             offer_id,
         )
     if not token_is_valid(form.get(TOKEN_FIELD), user_id, offer_id):
         audit_claim(user_id=user_id, offer_id=offer_id, result="bad_token")
         return _refused(
             400,
-            presentation.gettext(
+            formatting.gettext(
                 "This form has expired or did not come from this site. Open it again and send "
                 "it from there."
             ),
@@ -661,7 +671,7 @@ def _file(user_id: str, offer_id: int) -> BaseResponse | tuple[str, int] | str:
         audit_claim(user_id=user_id, offer_id=offer_id, result="rate_limited")
         body, status = _refused(
             429,
-            presentation.gettext(
+            formatting.gettext(
                 "You have sent several reports in a short time. Please try again later; "
                 "your earlier reports have reached us."
             ),
@@ -680,7 +690,7 @@ def _file(user_id: str, offer_id: int) -> BaseResponse | tuple[str, int] | str:
             support_id,
             clock,
             status=409,
-            error=presentation.gettext("A report about this offer cannot be sent now."),
+            error=formatting.gettext("A report about this offer cannot be sent now."),
         )
     try:
         answers = _read_answers(

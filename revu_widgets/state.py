@@ -18,9 +18,9 @@ from werkzeug.local import LocalProxy
 
 from .client import RevUClient
 from .errors import BadPayloadError, ConfigurationError, OfferNotFoundError
+from .formatting import gettext
 from .limiter import RateLimiter
 from .models import Offer, ProgressPage, SkippedOffer, UserProgress
-from .presentation import gettext
 from .store import SnapshotStore
 
 if TYPE_CHECKING:

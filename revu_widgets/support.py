@@ -12,15 +12,19 @@ person or a chatbot asks about, never the signed-in user.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import logging
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from babel import Locale
+from babel import numbers as babel_numbers
 from flask import (
     Response,
     abort,
@@ -33,10 +37,10 @@ from flask import (
 )
 from werkzeug.routing import PathConverter
 
-from . import listing, presentation, report
+from . import formatting, json_shapes, listing, report, wording
 from .blueprint import blueprint, json_error
 from .claims import ClaimClock
-from .errors import ConfigurationError, NotSignedInError, RevUError
+from .errors import ConfigurationError, InvalidRequestError, NotSignedInError, RevUError
 from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
 from .state import current_kit, full_offers, full_progress, member_progress
 
@@ -131,7 +135,7 @@ def audit(
     Ids are written with ``repr`` so a hostile id cannot forge a second log line. The record
     also carries the fields as ``record.revu_audit`` (a dict) for structured handlers.
     """
-    at = presentation.isoformat(datetime.now(UTC))
+    at = formatting.isoformat(datetime.now(UTC))
     fields: dict[str, Any] = {
         "at": at,
         "channel": channel,
@@ -178,33 +182,79 @@ def bearer_token(authorization: str | None) -> str | None:
     return token
 
 
-def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> dict[str, Any]:
+#: The ``include=`` word that adds the publisher's revenue to the support API's offers.
+INCLUDE_REVENUE = "publisher_revenue"
+
+
+def publisher_revenue_as_json(offer: Offer) -> dict[str, Any]:
+    """RevU's ``payout`` for one offer and each of its steps: the publisher's revenue in US
+    dollars, for staff only (never a member's amount); ``null`` where RevU sent none."""
+    return {
+        "currency": "USD",
+        "offer": formatting.amount_number(offer.payout),
+        "steps": [
+            {
+                "step_id": step.step_id,
+                "name": step.name,
+                "amount": formatting.amount_number(step.payout),
+            }
+            for step in offer.steps
+        ],
+    }
+
+
+def publisher_revenue_text(offer: Offer) -> str:
+    """The publisher's revenue for ``offer`` in words for the staff page: RevU's ``payout`` for
+    the offer, then each step's that has one, in US dollars; empty when RevU sent none."""
+    locale = formatting.current_locale()
+    parts = [_usd_text(str(offer.payout), locale)] if offer.payout is not None else []
+    parts += [
+        f"{step.name} {_usd_text(str(step.payout), locale)}"
+        if step.name
+        else _usd_text(str(step.payout), locale)
+        for step in offer.steps
+        if step.payout is not None
+    ]
+    return " · ".join(parts)
+
+
+# A page lists hundreds of step payouts sharing a few values: each is formatted once.
+@functools.lru_cache(maxsize=256)
+def _usd_text(amount: str, locale: Locale) -> str:
+    return str(babel_numbers.format_currency(Decimal(amount), "USD", locale=locale))
+
+
+def support_offer_as_json(
+    offer: Offer, *, claim: ClaimClock | None = None, revenue: bool = False
+) -> dict[str, Any]:
     """One offer, compact, in the words a support chatbot can repeat to the member.
 
     ``claim`` is the offer's claim clock (with the site's ledger when the host has one); by
-    default it is worked out from RevU's data alone.
+    default it is worked out from RevU's data alone. ``revenue`` adds
+    ``publisher_revenue`` (:func:`publisher_revenue_as_json`), which is never the member's.
     """
     clock = claim or report.card_clock(offer)
+    extra = {"publisher_revenue": publisher_revenue_as_json(offer)} if revenue else {}
     return {
         "offer_id": offer.offer_id,
         "name": offer.name,
         "status": offer.status.value,
         "state": offer.state.value,
-        "state_label": presentation.status_label(offer),
-        "explanation": presentation.explain(offer),
+        "state_label": wording.status_label(offer),
+        "explanation": wording.explain(offer),
         "steps_done": offer.steps_done,
         "steps_total": offer.steps_total,
-        "last_activity_at": presentation.isoformat(offer.last_activity_at),
-        "expected_credit_at": presentation.isoformat(offer.expected_credit_at),
+        "last_activity_at": formatting.isoformat(offer.last_activity_at),
+        "expected_credit_at": formatting.isoformat(offer.expected_credit_at),
         "overdue": offer.is_overdue,
         "next_action": {
-            "code": presentation.next_action_code(offer),
-            "text": presentation.next_action(offer, can_report=clock.is_open),
+            "code": wording.next_action_code(offer),
+            "text": wording.next_action(offer, can_report=clock.is_open),
         },
         "reversal_reason": (offer.reversal_reason if offer.state is OfferState.REVERSED else None),
         # The member's amounts only (never RevU's USD payout); null when RevU gave none.
         "rewards": {
-            kind: presentation.amount_number(amount if offer.reward_known else None)
+            kind: formatting.amount_number(amount if offer.reward_known else None)
             for kind, amount in (
                 ("possible", offer.possible),
                 ("earned", offer.earned),
@@ -215,6 +265,7 @@ def support_offer_as_json(offer: Offer, *, claim: ClaimClock | None = None) -> d
         "claim": report.clock_as_json(clock, offer),
         "triage": clock.reason.value,
         "suggested_next_action": report.suggested_action(clock),
+        **extra,
     }
 
 
@@ -223,31 +274,36 @@ def support_summary_as_json(
     *,
     status: RewardStatus | None = None,
     clock_for: Callable[[Offer], ClaimClock] | None = None,
+    revenue: bool = False,
 ) -> dict[str, Any]:
     """A member's history as the chatbot API (and ``flask revu progress --json``) answers it.
 
     Counts and totals always cover the whole history in ``progress``; ``status`` narrows only
     the list of offers. ``clock_for`` gives each offer's claim clock (the API passes one that
-    asks the site's ledger); by default it comes from RevU's data alone.
+    asks the site's ledger); by default it comes from RevU's data alone. ``revenue`` adds each
+    offer's ``publisher_revenue`` (staff tools only: a chatbot talking to members leaves it
+    out).
     """
     summary = progress.summary
     offers = progress.filtered(status)
     return {
         "user_id": progress.user_id,
         "support_id": progress.support_id,
-        "generated_at": presentation.isoformat(datetime.now(UTC)),
-        "currency": presentation.currency_name(),
+        "generated_at": formatting.isoformat(datetime.now(UTC)),
+        "currency": formatting.currency_name(),
         "status_filter": status.value if status is not None else "all",
-        "counts": presentation.summary_counts(summary),
+        "counts": json_shapes.summary_counts(summary),
         "totals": {
-            name: presentation.amount_number(amount)
-            for name, amount in presentation.summary_totals(summary).items()
+            name: formatting.amount_number(amount)
+            for name, amount in json_shapes.summary_totals(summary).items()
         },
         "offers": [
-            support_offer_as_json(offer, claim=clock_for(offer) if clock_for else None)
+            support_offer_as_json(
+                offer, claim=clock_for(offer) if clock_for else None, revenue=revenue
+            )
             for offer in offers
         ],
-        "skipped": [presentation.skipped_as_json(item) for item in progress.skipped],
+        "skipped": [json_shapes.skipped_as_json(item) for item in progress.skipped],
         "truncated": progress.truncated,
     }
 
@@ -339,6 +395,7 @@ def support_user(user_id: str) -> str:
         search_url=url_for("revu_widgets.support_search"),
         claim_details=_claim_details_for(user_id, progress.support_id),
         claim_clock=lambda offer: report.offer_clock(user_id, offer),
+        publisher_revenue=publisher_revenue_text,
     )
 
 
@@ -361,14 +418,30 @@ def support_api_user(user_id: str) -> BaseResponse:
         limiter.hit(rule, THROTTLE_SCOPE, address)
         return _unauthorized(invalid=presented is not None)
     _slug, status = listing.status_arg()
+    revenue = _include_arg()
     progress = lookup_progress(user_id, channel="api", actor="support-token")
     return jsonify(
         support_summary_as_json(
             progress,
             status=status,
             clock_for=lambda offer: report.offer_clock(user_id, offer),
+            revenue=revenue,
         )
     )
+
+
+def _include_arg() -> bool:
+    """Whether ``?include=publisher_revenue`` asks for the publisher's revenue (400 for any
+    other word: a typo must not silently leave it out)."""
+    words = [w for w in request.args.get("include", "").split(",") if w.strip()]
+    unknown = [w for w in words if w.strip() != INCLUDE_REVENUE]
+    if unknown:
+        raise InvalidRequestError(
+            formatting.gettext(
+                "Unknown include: the only one is %(choices)s.", choices=INCLUDE_REVENUE
+            )
+        )
+    return bool(words)
 
 
 def _current_actor() -> str | None:
@@ -391,7 +464,7 @@ def _require_support_access(*, user_id: str | None, actor: str | None = None) ->
 
 def _claim_details_for(user_id: str, support_id: str | None) -> Callable[[Offer], str]:
     def claim(offer: Offer) -> str:
-        return presentation.claim_details(offer, user_id=user_id, support_id=support_id)
+        return wording.claim_details(offer, user_id=user_id, support_id=support_id)
 
     return claim
 
@@ -421,12 +494,15 @@ def _unauthorized(*, invalid: bool) -> Response:
 __all__ = [
     "API_REALM",
     "CONVERTER_NAME",
+    "INCLUDE_REVENUE",
     "SUPPORT_PAGE_SIZE",
     "SupportUserIdConverter",
     "audit",
     "audit_log",
     "bearer_token",
     "lookup_progress",
+    "publisher_revenue_as_json",
+    "publisher_revenue_text",
     "support_offer_as_json",
     "support_summary_as_json",
     "token_matches",

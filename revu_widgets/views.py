@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, render_template, request, url_for
 
-from . import listing, presentation, report
+from . import formatting, json_shapes, listing, report, wording
 from .blueprint import blueprint
 from .client import OFFER_ID_RULE
 from .errors import InvalidRequestError
@@ -73,7 +73,7 @@ def offer_detail(offer_id: int) -> str:
     offer, support_id = load_offer(user_id, offer_id)
     # Written for every offer, shown only when it may be needed: the live refresh reveals
     # it when an offer turns pending or reversed.
-    claim = presentation.claim_details(offer, user_id=user_id, support_id=support_id)
+    claim = wording.claim_details(offer, user_id=user_id, support_id=support_id)
     return render_template(
         "revu_widgets/detail.html",
         offer=offer,
@@ -120,11 +120,11 @@ def api_progress() -> Response:
             "prev_url": pagination.prev_url,
             # The same names as the support API: counts per state over the whole history,
             # and reward totals (here with their words, for the member's own pages).
-            "counts": presentation.summary_counts(progress.summary),
-            "totals": presentation.totals_as_json(progress.summary),
-            "currency": presentation.currency_name(),
+            "counts": json_shapes.summary_counts(progress.summary),
+            "totals": json_shapes.totals_as_json(progress.summary),
+            "currency": formatting.currency_name(),
             "offers": [_offer_json(user_id, o) for o in offers],
-            "skipped": [presentation.skipped_as_json(s) for s in progress.skipped],
+            "skipped": [json_shapes.skipped_as_json(s) for s in progress.skipped],
             "truncated": progress.truncated,
             "support_id": progress.support_id,
         }
@@ -137,7 +137,7 @@ def api_offer(offer_id: int) -> Response:
     offer, support_id = load_offer(user_id, offer_id)
     offer_json = _offer_json(user_id, offer)
     # The offer page's claim details box follows the offer as it changes.
-    offer_json["claim_details"] = presentation.claim_details(
+    offer_json["claim_details"] = wording.claim_details(
         offer, user_id=user_id, support_id=support_id
     )
     return _conditional({"offer": offer_json, "support_id": support_id})
@@ -160,7 +160,7 @@ def _conditional(body: dict[str, Any]) -> Response:
 
 def _offer_json(user_id: str, offer: Offer) -> dict[str, Any]:
     clock = report.offer_clock(user_id, offer)
-    data = presentation.offer_as_json(offer, can_report=clock.is_open)
+    data = json_shapes.offer_as_json(offer, can_report=clock.is_open)
     data["claim"] = report.clock_as_json(clock, offer)
     data["claim"]["report_url"] = (
         url_for("revu_widgets.report_offer", offer_id=offer.offer_id) if clock.is_open else None

@@ -9,6 +9,7 @@ from flask import Flask
 from revu_widgets.fake import FakeRevU
 
 from .conftest import HostFactory, header_user
+from .dialects import every_dialect
 
 HEAVY = "heavy-7"
 
@@ -44,6 +45,7 @@ def test_a_long_history_comes_in_pages_that_together_hold_every_offer(
     assert len(walks) == 1  # every page read the same snapshot
 
 
+@every_dialect
 def test_pages_follow_the_status_filter(make_host: HostFactory) -> None:
     app = make_host(signed_in=header_user, REVU_PAGE_SIZE=10)
     body = api(app, "?status=credited&page=2")

@@ -123,3 +123,16 @@ def test_every_import_is_at_the_top_of_its_module() -> None:
                 top.update(id(n) for n in node.body)
         late.extend(f"{module}:{node.lineno}" for node in _imports(tree) if id(node) not in top)
     assert not late, f"imports inside functions or blocks: {late}"
+
+
+#: A module longer than this does more than one job: split it by job.
+MAX_MODULE_LINES = 950
+
+
+def test_no_module_is_longer_than_the_limit() -> None:
+    long = {
+        module: lines
+        for module, path in MODULES.items()
+        if (lines := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert not long, f"modules over {MAX_MODULE_LINES} lines: {long}"

@@ -14,6 +14,7 @@ from flask.testing import FlaskCliRunner
 from revu_widgets.fake import FAKE_API_KEY
 
 from .conftest import HostFactory
+from .dialects import every_dialect
 from .known_offers import known_offers
 
 
@@ -28,6 +29,7 @@ def table_rows(output: str) -> dict[str, str]:
     return {match.group(1): match.string for match in rows if match}
 
 
+@every_dialect
 def test_progress_prints_a_row_per_offer_with_totals(
     runner: FlaskCliRunner, fake_revu: Any
 ) -> None:
@@ -54,6 +56,7 @@ def test_progress_prints_a_row_per_offer_with_totals(
     assert "RevU support reference: -" not in result.output
 
 
+@every_dialect
 def test_status_option_narrows_the_table(runner: FlaskCliRunner, fake_revu: Any) -> None:
     fake_revu.set_offers("alex-42", known_offers())
 
@@ -63,6 +66,7 @@ def test_status_option_narrows_the_table(runner: FlaskCliRunner, fake_revu: Any)
     assert set(table_rows(result.output)) == {"51004"}
 
 
+@every_dialect
 def test_json_output_is_the_support_api_shape(runner: FlaskCliRunner, fake_revu: Any) -> None:
     fake_revu.set_offers("alex-42", known_offers())
 

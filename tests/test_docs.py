@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import sys
@@ -119,6 +120,65 @@ def test_macro_signatures_come_from_the_template() -> None:
     assert revu_docs.signature_text("reward", signatures["reward"]).startswith(
         "reward(amount, kind='earned'"
     )
+
+
+#: A call or a signature of a macro as the manual and the README write it: ``name(args)`` with
+#: at most one level of nested parentheses in the arguments (``url_for(...)``).
+_MACRO_CALL = re.compile(r"\b(?P<name>\w+)\((?P<args>[^()]*(?:\([^()]*\)[^()]*)*)\)")
+
+
+def documented_macro_calls() -> list[tuple[str, str, str]]:
+    """``(file, macro, argument text)`` for each public macro named with brackets in the docs."""
+    public = revu_docs.public_macros()
+    return [
+        (path.name, match["name"], match["args"])
+        for path in [README, *PAGES]
+        for match in _MACRO_CALL.finditer(path.read_text(encoding="utf-8"))
+        if match["name"] in public
+    ]
+
+
+def test_documented_macro_calls_were_found() -> None:
+    # Guards the test below: a pattern that matched nothing would check nothing.
+    calls = documented_macro_calls()
+    assert ("macros.md", "reward", 'offer.possible, kind="possible"') in calls
+    assert any(name == "claim_clock" and "compact" in args for _, name, args in calls)
+
+
+def test_every_documented_macro_call_and_signature_matches_the_definition() -> None:
+    """What the manual and the README write of a macro's parameters is what the macro takes.
+
+    A call passes no more positional arguments than the macro has and only keywords it knows;
+    a signature written out by hand (``name(a, b=None)``: the parameter names, then defaults)
+    is exactly the template's, defaults included.
+    """
+    signatures = revu_docs.public_macros()
+    for where, name, args in documented_macro_calls():
+        params = [p.name for p in signatures[name]]
+        # Jinja's call syntax is Python's, so Python's parser reads it.
+        call = ast.parse(f"f({args})", mode="eval").body
+        assert isinstance(call, ast.Call), f"{where}: {name}({args}) is not a call"
+        assert len(call.args) <= len(params), f"{where}: {name}({args}): too many arguments"
+        unknown = {k.arg for k in call.keywords} - set(params)
+        assert not unknown, f"{where}: {name}({args}): {name} has no {sorted(unknown)}"
+        positional = [a.id if isinstance(a, ast.Name) else None for a in call.args]
+        written_out = (
+            call.keywords
+            and positional == params[: len(positional)]
+            and all(isinstance(k.value, ast.Constant) for k in call.keywords)
+        )
+        if written_out:
+            assert f"{name}({args})" == revu_docs.signature_text(name, signatures[name]), where
+
+
+def test_macros_html_imports_every_public_macro(make_host: Callable[..., Flask]) -> None:
+    # Hosts import every widget from one file, whichever family file defines it.
+    app = make_host()
+    with app.app_context():
+        module = app.jinja_env.get_template("revu_widgets/macros.html").module
+    public = revu_docs.public_macros()
+    missing = [name for name in public if not callable(getattr(module, name, None))]
+    assert not missing, f"revu_widgets/macros.html does not import {missing}"
 
 
 def test_drift_is_reported_by_name() -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from typing import Any
 
 import pytest
@@ -143,3 +144,92 @@ def test_totals_count_only_the_members_currency(client: FlaskClient) -> None:
     assert summary["earned"]["amount"] == 300
     assert summary["remaining"]["amount"] == 1000
     assert summary["pending"]["amount"] == 0
+
+
+# -- staff views: the publisher's revenue, labelled ----------------------------------------------
+
+
+@pytest.fixture
+def staff_client(make_host: HostFactory, fake_revu: Any) -> FlaskClient:
+    fake_revu.set_offers(USER, payout_only_offers())
+    app = make_host(signed_in=header_user, is_staff=lambda: True, REVU_SUPPORT_TOKEN=TOKEN)
+    return app.test_client()
+
+
+REVENUE_ROW = re.compile(r"<div data-revu-revenue><dt>([^<]*)</dt><dd>([^<]*)</dd></div>")
+
+
+def revenue_rows(html: str) -> dict[int, tuple[str, str]]:
+    """``{offer id: (label, text)}`` of the revenue row on each offer card of a support page."""
+    cards = re.split(r'<article [^>]*data-revu-offer="(\d+)"', html)[1:]
+    rows = {}
+    for offer_id, card in zip(cards[::2], cards[1::2], strict=True):
+        found = REVENUE_ROW.search(card.split("</article>")[0])
+        if found:
+            rows[int(offer_id)] = (unescape(found[1]), unescape(found[2]))
+    return rows
+
+
+def test_the_staff_page_shows_the_publishers_revenue_labelled_in_usd(
+    staff_client: FlaskClient,
+) -> None:
+    response = staff_client.get(
+        f"/rewards/support/users/{USER}", headers={"X-Test-User": "staff-1"}
+    )
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    rows = revenue_rows(html)
+    assert set(rows) == {61001, 61002, 61003}
+    for label, _text in rows.values():
+        assert label == "Publisher revenue (RevU payout, USD; never the member's reward)"
+    assert rows[61001][1] == "$1.00 · Install $0.37 · Level 10 $0.63"
+    assert rows[61003][1] == "$6.54 · Start $2.22 · Keep $3.33"
+    # The member's amounts on the same page stay in the member's currency: the only dollar
+    # signs are in the revenue rows.
+    assert html.count("$") == sum(text.count("$") for _label, text in rows.values())
+
+
+def test_the_staff_page_says_nothing_of_revenue_when_revu_sent_none(
+    staff_client: FlaskClient, fake_revu: Any
+) -> None:
+    fake_revu.set_offers(
+        USER, [{"offer_id": 7, "name": "Plain", "reward_status": 1, "total_user_reward": 5}]
+    )
+    response = staff_client.get(
+        f"/rewards/support/users/{USER}", headers={"X-Test-User": "staff-1"}
+    )
+    assert response.status_code == 200
+    assert "data-revu-revenue" not in response.get_data(as_text=True)
+
+
+def test_the_support_api_adds_the_publishers_revenue_only_when_asked(
+    staff_client: FlaskClient,
+) -> None:
+    auth = {"Authorization": f"Bearer {TOKEN}"}
+    plain = staff_client.get(f"/rewards/support/api/users/{USER}", headers=auth).get_json()
+    assert all("publisher_revenue" not in offer for offer in plain["offers"])
+
+    asked = staff_client.get(
+        f"/rewards/support/api/users/{USER}?include=publisher_revenue", headers=auth
+    ).get_json()
+    by_id = {offer["offer_id"]: offer for offer in asked["offers"]}
+    assert by_id[61001]["publisher_revenue"] == {
+        "currency": "USD",
+        "offer": 1,
+        "steps": [
+            {"step_id": "1", "name": "Install", "amount": 0.37},
+            {"step_id": "2", "name": "Level 10", "amount": 0.63},
+        ],
+    }
+    # Revenue is reported beside the member's amounts, never added to them.
+    assert by_id[61001]["rewards"] == plain["offers"][0]["rewards"]
+    assert asked["totals"] == plain["totals"]
+
+
+def test_the_support_api_refuses_an_unknown_include(staff_client: FlaskClient) -> None:
+    response = staff_client.get(
+        f"/rewards/support/api/users/{USER}?include=publisher_revenu",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+    )
+    assert response.status_code == 400
+    assert "publisher_revenue" in response.get_data(as_text=True)

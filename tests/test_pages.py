@@ -16,6 +16,7 @@ from revu_widgets.errors import ConfigurationError
 from revu_widgets.fake import FAKE_API_KEY, FakeRevU
 
 from .conftest import HostFactory, sign_in
+from .dialects import every_dialect
 
 
 def offers_on_page(html: str) -> list[int]:
@@ -29,6 +30,7 @@ def tab_counts(client: FlaskClient) -> dict[str, int]:
     return counts
 
 
+@every_dialect
 def test_history_shows_every_offer_with_tab_counts(
     member: FlaskClient, fake_revu: FakeRevU
 ) -> None:
@@ -54,6 +56,7 @@ def test_history_shows_every_offer_with_tab_counts(
         assert re.search(rf'status={slug}#revu-offers"[^>]*>.*?{count}', html, re.S)
 
 
+@every_dialect
 @pytest.mark.parametrize(("slug", "code"), [("in_progress", 1), ("credited", 2), ("reversed", 3)])
 def test_status_tab_lists_only_that_status(
     member: FlaskClient, fake_revu: FakeRevU, slug: str, code: int
@@ -151,6 +154,7 @@ def test_signed_out_visitor_is_sent_to_the_login_url_when_configured(
     assert response.headers["Location"] == "/login?next=%2Frewards%2F%3Fstatus%3Dpending"
 
 
+@every_dialect
 def test_offer_page_shows_every_step_and_explains_pending(
     member: FlaskClient, fake_revu: FakeRevU
 ) -> None:
@@ -185,6 +189,7 @@ def test_unknown_offer_is_a_404_page(member: FlaskClient) -> None:
     assert member.get("/rewards/offers/not-a-number").status_code == 404
 
 
+@every_dialect
 def test_api_progress_is_normalised_json(member: FlaskClient, fake_revu: FakeRevU) -> None:
     body = member.get("/rewards/api/progress?status=credited").get_json()
     assert body["status_filter"] == "credited"
@@ -196,6 +201,7 @@ def test_api_progress_is_normalised_json(member: FlaskClient, fake_revu: FakeRev
     assert body["support_id"]
 
 
+@every_dialect
 def test_api_offer_carries_the_offer_and_support_reference(member: FlaskClient) -> None:
     body = member.get("/rewards/api/offers/51246").get_json()
     assert body["offer"]["offer_id"] == 51246
@@ -203,6 +209,7 @@ def test_api_offer_carries_the_offer_and_support_reference(member: FlaskClient) 
     assert body["support_id"]
 
 
+@every_dialect
 def test_advanced_progress_shows_on_the_next_request(
     member: FlaskClient, fake_revu: FakeRevU
 ) -> None:

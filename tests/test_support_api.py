@@ -14,6 +14,7 @@ from revu_widgets.fake import FAKE_API_KEY
 from revu_widgets.support import bearer_token, token_matches
 
 from .conftest import HostFactory, header_user
+from .dialects import every_dialect
 from .known_offers import NOW, credited_offer, days_ago, known_offers
 
 TOKEN = "support-token-for-tests-0123456789"
@@ -134,6 +135,7 @@ def test_bearer_header_is_parsed_case_insensitively() -> None:
 # --- the JSON ------------------------------------------------------------------------------
 
 
+@every_dialect
 def test_api_counts_and_totals_match_the_members_offers(
     client: FlaskClient, fake_revu: Any
 ) -> None:
@@ -160,6 +162,7 @@ def test_api_counts_and_totals_match_the_members_offers(
     assert body["truncated"] is False
 
 
+@every_dialect
 def test_api_describes_each_offer_in_plain_words(client: FlaskClient, fake_revu: Any) -> None:
     fake_revu.set_offers("alex-42", member_offers())
 
@@ -189,6 +192,7 @@ def test_api_describes_each_offer_in_plain_words(client: FlaskClient, fake_revu:
     assert offers[51002]["overdue"] is False
 
 
+@every_dialect
 def test_api_lists_every_offer_of_a_heavy_member(client: FlaskClient) -> None:
     body = client.get("/rewards/support/api/users/heavy-jo", headers=bearer()).get_json()
 
@@ -197,6 +201,7 @@ def test_api_lists_every_offer_of_a_heavy_member(client: FlaskClient) -> None:
     assert len({offer["offer_id"] for offer in body["offers"]}) == 1200
 
 
+@every_dialect
 def test_status_filter_narrows_offers_but_not_counts(client: FlaskClient, fake_revu: Any) -> None:
     fake_revu.set_offers("alex-42", member_offers())
 

@@ -13,6 +13,7 @@ from revu_widgets.errors import ConfigurationError
 from revu_widgets.fake import FakeRevU
 
 from .conftest import HostFactory, header_user, sign_in
+from .dialects import every_dialect
 
 MEMBERS = {"alex-1": Member(name="Alex Doe", email="alex@example.com"), "jo-2": Member(name="Jo")}
 
@@ -65,6 +66,7 @@ def test_a_resolver_returning_something_else_is_a_clear_configuration_error(
         staff.get("/rewards/support/users/alex-1")
 
 
+@every_dialect
 def test_lookup_by_user_and_offer_id_opens_that_offer_expanded(
     staff: FlaskClient, fake_revu: FakeRevU
 ) -> None:
@@ -89,6 +91,7 @@ def test_search_box_is_focused_and_takes_an_offer_id(staff: FlaskClient) -> None
     assert 'name="offer_id"' in html
 
 
+@every_dialect
 def test_support_cards_speak_to_the_agent_not_the_member(staff: FlaskClient) -> None:
     html = staff.get("/rewards/support/users/alex-1").get_data(as_text=True)
     cards = html.split('<ol class="revu-list revu-support__offers"', 1)[1]

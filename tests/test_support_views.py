@@ -15,6 +15,7 @@ from revu_widgets import RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY
 
 from .conftest import HostFactory, header_user
+from .dialects import every_dialect
 from .known_offers import days_ago, known_offers
 
 
@@ -105,6 +106,7 @@ def test_search_redirects_with_the_id_as_one_path_segment(staff: FlaskClient) ->
 # --- what staff see ------------------------------------------------------------------------
 
 
+@every_dialect
 def test_lookup_shows_every_offer_with_totals_and_reference(
     staff: FlaskClient, fake_revu: Any
 ) -> None:
@@ -123,6 +125,7 @@ def test_lookup_shows_every_offer_with_totals_and_reference(
     assert reference.group(1).strip()
 
 
+@every_dialect
 def test_overdue_pending_credit_is_highlighted(staff: FlaskClient, fake_revu: Any) -> None:
     fake_revu.set_offers("alex-42", offers_with_times())
 
@@ -134,6 +137,7 @@ def test_overdue_pending_credit_is_highlighted(staff: FlaskClient, fake_revu: An
     assert overdue == ["51003"]
 
 
+@every_dialect
 def test_each_offer_has_step_times_and_a_claim_summary(staff: FlaskClient, fake_revu: Any) -> None:
     fake_revu.set_offers("alex-42", offers_with_times())
 
@@ -172,6 +176,7 @@ def test_a_heavy_member_is_listed_in_full_across_pages(staff: FlaskClient) -> No
     assert len(set(seen)) == 1200
 
 
+@every_dialect
 def test_status_tabs_filter_the_list_but_not_the_totals(staff: FlaskClient, fake_revu: Any) -> None:
     fake_revu.set_offers("alex-42", offers_with_times())
 

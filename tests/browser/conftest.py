@@ -359,7 +359,7 @@ FIXED_NOW = datetime(2026, 3, 18, 14, 30, tzinfo=UTC)
 _CLOCK_MODULES = (
     "revu_widgets.client",
     "revu_widgets.models",
-    "revu_widgets.presentation",
+    "revu_widgets.formatting",
     "revu_widgets.report",
     "revu_widgets.schemas",
     "revu_widgets.support",

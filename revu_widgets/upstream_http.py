@@ -1,0 +1,295 @@
+"""The two edges of a call to RevU: the request's arguments, and what the answer says.
+
+The client (:mod:`revu_widgets.client`) pages, retries and keeps the deadline; this module
+checks and encodes a request's arguments for the URL (the user id above all), and reads what
+comes back: the body in chunks that each respect the call's deadline, a failed answer's status
+and error body as the kit's exception (with RevU's support reference), and ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Final
+from urllib.parse import quote
+
+import requests
+import urllib3
+
+from .errors import (
+    AuthenticationError,
+    ForbiddenError,
+    InvalidRequestError,
+    IpBannedError,
+    RateLimitedError,
+    UpstreamBadRequestError,
+    UpstreamError,
+    UpstreamTimeoutError,
+    UpstreamUnavailableError,
+    UserBannedError,
+)
+from .models import RewardStatus
+from .schemas import raw_error_code, raw_support_id
+
+#: RevU's production address (``REVU_BASE_URL``'s default).
+DEFAULT_BASE_URL: Final = "https://publishers.revenueuniverse.com"
+
+#: Longest accepted user id, in characters.
+MAX_USER_ID_LENGTH: Final = 255
+
+# A "." or ".." segment between slashes (either kind), percent-encoded ones included.
+_DOT_SEGMENT: Final = re.compile(
+    r"(?:^|/|\\|%2f|%5c)(?:\.|%2e){1,2}(?:$|/|\\|%2f|%5c)", re.IGNORECASE
+)
+
+_CHUNK_BYTES: Final = 64 * 1024
+
+# usual spellings).
+_KEY_WORDS: Final = ("KEY", "AUTH", "CREDENTIAL", "TOKEN")
+
+
+def _is_key_code(code: str) -> bool:
+    return any(word in code for word in _KEY_WORDS) or code == "UNAUTHORIZED"
+
+
+class DeadlinePassed(Exception):
+    """The call's deadline passed while the body was still arriving."""
+
+
+def body_chunks(response: requests.Response, deadline_at: float) -> Iterator[bytes]:
+    """The decoded body in chunks, each read bounded by what is left of the deadline.
+
+    ``read1`` returns as soon as some bytes arrive, so a body trickling in a few bytes at a
+    time is noticed at the deadline; a plain ``read(n)`` would wait for all ``n`` bytes.
+    """
+    raw = response.raw
+    read1 = getattr(raw, "read1", None)
+    if read1 is None:  # urllib3 1.x: chunks still bound the size, only less often the time
+        for chunk in response.iter_content(_CHUNK_BYTES):
+            if time.monotonic() >= deadline_at:
+                raise DeadlinePassed
+            yield chunk
+        return
+    while True:
+        remaining = deadline_at - time.monotonic()
+        if remaining <= 0:
+            raise DeadlinePassed
+        _tighten_read_timeout(raw, remaining)
+        chunk = read1(_CHUNK_BYTES, decode_content=True)
+        if not chunk:
+            return
+        yield chunk
+
+
+def _tighten_read_timeout(raw: Any, remaining: float) -> None:
+    """Let no single socket read outlast the deadline (urllib3 resets it per request)."""
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is None:
+        return
+    try:
+        current = sock.gettimeout()
+        if current is None or current > remaining:
+            sock.settimeout(max(remaining, 0.001))
+    except OSError:
+        pass
+
+
+def is_timeout(exc: BaseException) -> bool:
+    """Whether a failure while reading the body was, underneath, a socket timeout."""
+    current: BaseException | None = exc
+    for _ in range(8):
+        if current is None:
+            return False
+        if isinstance(current, TimeoutError | requests.Timeout | urllib3.exceptions.TimeoutError):
+            return True
+        nested = next((a for a in current.args if isinstance(a, BaseException)), None)
+        current = nested or current.__cause__ or current.__context__
+    return False
+
+
+def decode_json(body: bytes) -> object | None:
+    """The decoded body, or None when it is not JSON (deep nesting and huge numbers too)."""
+    try:
+        payload: object = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    return payload
+
+
+def _error_body(body: bytes) -> tuple[str | None, str | None]:
+    """``(code, support_id)`` from a JSON error body, when it has them."""
+    payload = decode_json(body) if body else None
+    return raw_error_code(payload), raw_support_id(payload)
+
+
+def status_error(status: int, body: bytes, retry_after: float | None) -> UpstreamError:
+    code, reference = _error_body(body)
+    if code == "USER_BANNED":
+        return UserBannedError(
+            "RevU says this user is banned from the offerwall (USER_BANNED), so offer progress "
+            "cannot be shown. The user can contact the publisher's support.",
+            reason=code,
+            reference=reference,
+        )
+    if code == "IP_BANNED":
+        return IpBannedError(
+            "RevU says the IP address this request came from is banned from the offerwall "
+            "(IP_BANNED), so offer progress cannot be shown.",
+            reason=code,
+            reference=reference,
+        )
+    if status == 401 or (status == 403 and code is not None and _is_key_code(code)):
+        said = f", code {code}" if code else ""
+        return AuthenticationError(
+            f"RevU refused the API key (HTTP {status}{said}): check REVU_API_KEY is this wall's "
+            "Get Progress key from the RevU Publisher Portal (Offerwall > API Key).",
+            reference=reference,
+        )
+    if status == 403:
+        said = f"with code {code}" if code else "without an error code"
+        return ForbiddenError(
+            f"RevU refused the request (HTTP 403, {said}). RevU did not say the API key is "
+            "wrong; if it keeps happening, contact RevU support and quote the reference.",
+            reference=reference,
+        )
+    if status == 400:
+        return UpstreamBadRequestError(
+            "RevU rejected the request's parameters (HTTP 400). This is likely a bug in how "
+            "revu-widgets called it; please report it with the reference.",
+            reference=reference,
+        )
+    if status == 429:
+        wait_hint = f" RevU asked to wait {retry_after:g} s." if retry_after is not None else ""
+        return RateLimitedError(
+            f"RevU is limiting how often progress can be fetched (HTTP 429).{wait_hint} "
+            "Try again shortly.",
+            retry_after=retry_after,
+            reference=reference,
+        )
+    if status == 504:
+        # RevU's own gateway gave up waiting: a timeout, answered as one (504).
+        return UpstreamTimeoutError(
+            "RevU's gateway timed out (HTTP 504). Try again in a minute.",
+            reference=reference,
+        )
+    if status >= 500:
+        return UpstreamUnavailableError(
+            f"RevU is having trouble (HTTP {status}). Try again in a minute.",
+            reference=reference,
+        )
+    if 300 <= status < 400:
+        return UpstreamError(
+            f"RevU answered with a redirect (HTTP {status}), which this client does not "
+            "follow: check REVU_BASE_URL is " + DEFAULT_BASE_URL + ".",
+            reference=reference,
+        )
+    return UpstreamError(
+        f"RevU answered with an unexpected HTTP {status}. Check REVU_BASE_URL; if it is "
+        "right, try again later.",
+        reference=reference,
+    )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Seconds from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if value.isascii() and value.isdigit():
+        return float(min(int(value[:9]), 10**9))
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+def whole_number(name: str, value: object, low: int, high: int | None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InvalidRequestError(f"{name} must be a whole number.")
+    if value < low or (high is not None and value > high):
+        bounds = f"{low}..{high}" if high is not None else f"{low} or more"
+        raise InvalidRequestError(f"{name} must be {bounds}.")
+    return value
+
+
+def reward_status_code(value: object) -> int:
+    if isinstance(value, RewardStatus):
+        code = value.code
+        if code is None:
+            raise InvalidRequestError(
+                "reward_status must be in_progress, credited, reversed or pending."
+            )
+        return code
+    return whole_number("reward_status", value, 1, 4)
+
+
+def encoded_user_id(user_id: object) -> str:
+    if isinstance(user_id, int) and not isinstance(user_id, bool):
+        user_id = str(user_id)
+    if not isinstance(user_id, str) or not user_id:
+        raise InvalidRequestError("The user id must be a non-empty string.")
+    if len(user_id) > MAX_USER_ID_LENGTH:
+        raise InvalidRequestError(f"The user id is longer than {MAX_USER_ID_LENGTH} characters.")
+    if not (user_id.isascii() and user_id.isprintable()):
+        raise InvalidRequestError(
+            "The user id must be printable ASCII (RevU accepts ASCII user ids only)."
+        )
+    if not user_id.strip():
+        raise InvalidRequestError("The user id cannot be only spaces.")
+    if _DOT_SEGMENT.search(user_id):
+        # Even encoded, dot segments may be collapsed by a proxy and change the path: a hop
+        # that decodes %2F and normalises would read "x/../victim" as the member "victim".
+        raise InvalidRequestError(
+            "The user id cannot hold a '.' or '..' path segment (such as 'x/../y')."
+        )
+    return quote(user_id, safe="")
+
+
+def checked_sid3(value: object) -> str:
+    if not isinstance(value, str) or not value or len(value) > 255:
+        raise InvalidRequestError("sid3 must be a string of 1 to 255 characters.")
+    if not (value.isascii() and value.isprintable()):
+        raise InvalidRequestError("sid3 must be printable ASCII.")
+    return value
+
+
+def checked_ipv4(value: object) -> str:
+    if isinstance(value, str):
+        try:
+            return str(ipaddress.IPv4Address(value))
+        except ValueError:
+            pass
+    raise InvalidRequestError("ip must be an IPv4 address such as 203.0.113.7.")
+
+
+def checked_country(value: object) -> str:
+    if isinstance(value, str) and len(value) == 2 and value.isascii() and value.isalpha():
+        return value.upper()
+    raise InvalidRequestError("country must be a two-letter country code such as US.")
+
+
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "MAX_USER_ID_LENGTH",
+    "DeadlinePassed",
+    "body_chunks",
+    "checked_country",
+    "checked_ipv4",
+    "checked_sid3",
+    "decode_json",
+    "encoded_user_id",
+    "is_timeout",
+    "retry_after_seconds",
+    "reward_status_code",
+    "status_error",
+    "whole_number",
+]
