@@ -7,7 +7,9 @@ Run by hand from the checkout root:
 path of another checkout; "after" is this checkout's working tree. Each version serves its pages
 in its own worker process (this virtualenv, ``PYTHONPATH`` pointing at that version), through
 Flask's test client as in ``bench_cpu.py``; this script asks the workers for one page at a time,
-round by round in a rotating order, so machine noise hits every page alike. Measured:
+round by round in a rotating order, so machine noise hits every page alike. Each page's wall
+time and the CPU time its worker spent on it (all threads: without the waits for the upstream,
+and less sensitive to other work on the machine) are reported. Measured:
 
 * the support view of a member with 500 offers x 5 steps, no upstream latency, next to the plain
   page doing the same fetch (``bench_cpu.py``'s pair: the ratio is what to compare);
@@ -85,13 +87,14 @@ class Worker:
         if not ready.startswith(str(code)):
             raise SystemExit(f"the {name} worker loaded the kit from {ready}, not {code}")
 
-    def time(self, page: str) -> tuple[float, int]:
-        """Milliseconds the page took in the worker, and its size in bytes."""
+    def time(self, page: str) -> tuple[float, float, int]:
+        """Milliseconds the page took in the worker, CPU milliseconds the worker spent on it
+        (all its threads), and the page's size in bytes."""
         assert self._process.stdin is not None
         self._process.stdin.write(page + "\n")
         self._process.stdin.flush()
-        elapsed, size = self._line().split()
-        return float(elapsed), int(size)
+        elapsed, cpu, size = self._line().split()
+        return float(elapsed), float(cpu), int(size)
 
     def close(self) -> None:
         """Stop the worker."""
@@ -149,13 +152,14 @@ def serve_pages(fast: str, slow: str) -> None:
     print(Path(revu_widgets.__file__).resolve().parent.parent, flush=True)
     for line in sys.stdin:
         try:
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.process_time()
             size = pages[line.strip()]()
             elapsed = (time.perf_counter() - start) * 1000
+            cpu = (time.process_time() - start_cpu) * 1000
         except Exception as error:
             print(f"error {type(error).__name__}: {error}", flush=True)
             return
-        print(f"{elapsed:.3f} {size}", flush=True)
+        print(f"{elapsed:.3f} {cpu:.3f} {size}", flush=True)
 
 
 def main() -> None:
@@ -191,23 +195,27 @@ def main() -> None:
             for version, page in PAGES:
                 workers[version].time(page)
         times: dict[tuple[str, str], list[float]] = {key: [] for key in PAGES}
+        cpu: dict[tuple[str, str], list[float]] = {key: [] for key in PAGES}
         sizes: dict[tuple[str, str], int] = {}
         for round_number in range(args.rounds):
             shift = round_number % len(PAGES)
             for key in PAGES[shift:] + PAGES[:shift]:
-                elapsed, sizes[key] = workers[key[0]].time(key[1])
+                elapsed, spent, sizes[key] = workers[key[0]].time(key[1])
                 times[key].append(elapsed)
+                cpu[key].append(spent)
 
     median = {key: statistics.median(values) for key, values in times.items()}
     print(
         f"before: {args.before}   after: working tree   {args.rounds} rounds, medians "
         f"(best), upstream latency for the history pages {args.latency * 1000:.0f} ms"
     )
+    print(f"{'':18} {'wall':>9} {'(best)':>9} {'CPU':>9} {'(best)':>9} {'page':>9}")
     for key in PAGES:
         version, page = key
         print(
-            f"{version:7} {page:10} {median[key]:8.1f} ms  (best {min(times[key]):7.1f})  "
-            f"{sizes[key] / 1024:6.0f} KiB"
+            f"{version:7} {page:10} {median[key]:6.1f} ms ({min(times[key]):6.1f}) "
+            f"{statistics.median(cpu[key]):6.1f} ms ({min(cpu[key]):6.1f}) "
+            f"{sizes[key] / 1024:5.0f} KiB"
         )
     plain = median[("after", "plain")]
     direct = median[("after", "direct500")]

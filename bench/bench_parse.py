@@ -5,7 +5,7 @@ per offer (every status, aliases, timestamps in both forms), then times ``json.l
 bytes alone, ``json.loads`` plus :func:`revu_widgets.schemas.parse_progress_page` reading every
 field, and what a long history's list page does: every offer with only
 :data:`~revu_widgets.schemas.SUMMARY_FIELDS` (counts, totals, order), then the 100 offers a
-support page shows in full.
+support page shows in full (only the fields their summary left out, in one load).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from revu_widgets.schemas import SUMMARY_FIELDS, complete_offer, parse_progress_page
+from revu_widgets.schemas import SUMMARY_FIELDS, complete_offers, parse_progress_page
 
 OFFERS = 500
 STEPS = 5
@@ -98,8 +98,7 @@ def main() -> None:
 
     def list_page() -> None:
         light = parse_progress_page(json.loads(body), now=now, only=SUMMARY_FIELDS)
-        for offer in light.offers[:100]:
-            complete_offer(offer)
+        complete_offers(light.offers[:100])
 
     list_best, list_median = best_of(ROUNDS, list_page)
     print(f"payload: {OFFERS} offers x {STEPS} steps, {len(body) / 1024:.0f} KiB")

@@ -208,12 +208,22 @@ def clock_text(clock: ClaimClock, offer: Offer) -> str:
 
 
 def clock_short(clock: ClaimClock) -> str:
-    """The clock in a few words, for a card."""
+    """The clock in a few words, for a card's one line.
+
+    The day a report becomes possible; less than a day away, how long until then ("in 5
+    hours": "from Dec 1, 2026" read on Dec 1 would leave the member guessing, and a time with
+    its zone does not fit the line).
+    """
     gettext = formatting.gettext
     if clock.phase is ClaimPhase.WAIT:
-        return gettext(
-            "Report possible from %(when)s", when=formatting.format_datetime(clock.opens_at)
-        )
+        opens = clock.opens_at
+        if opens is not None and opens - clock.as_of < timedelta(days=1):
+            # TRANSLATORS: %(when)s is how long from now, e.g. "in 5 hours".
+            return gettext(
+                "Report possible %(when)s",
+                when=formatting.format_relative(opens, now=clock.as_of),
+            )
+        return gettext("Report possible from %(when)s", when=formatting.format_date(opens))
     if clock.phase is ClaimPhase.OPEN and clock.closes_at is None:
         return gettext("You can report a problem")
     if clock.phase is ClaimPhase.OPEN:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import io
 import logging
 import re
@@ -15,10 +16,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from revu_widgets.claims import Claim, ClaimReason, Problem
+from revu_widgets.claims import Claim, ClaimClock, ClaimPhase, ClaimReason, Problem
 from revu_widgets.errors import ConfigurationError
 from revu_widgets.fake import FakeRevU
-from revu_widgets.report import form_token
+from revu_widgets.report import clock_short, form_token
 
 from .conftest import HostFactory, sign_in
 from .known_offers import (
@@ -192,6 +193,73 @@ def test_history_cards_link_to_the_report_only_when_a_claim_is_open(
     for offer_id in (WAITING, CREDITED):
         assert report_url(offer_id) not in page
     assert "Report possible from" in page
+
+
+def card_of(page: str, offer_id: int) -> str:
+    """One history card's HTML."""
+    found = re.search(rf'<article [^>]*data-revu-offer="{offer_id}".*?</article>', page, re.DOTALL)
+    assert found is not None, offer_id
+    return found.group(0)
+
+
+def test_history_cards_carry_the_claim_as_one_line(client: FlaskClient) -> None:
+    page = client.get("/rewards/").text
+    offers = {o["offer_id"]: o for o in client.get("/rewards/api/progress").json["offers"]}
+
+    overdue = card_of(page, OVERDUE)
+    # One paragraph, no box: the link and until when, and nothing else.
+    (line,) = re.findall(r'<p class="revu revu-claim-line"[^>]*>.*?</p>', overdue, re.DOTALL)
+    assert "revu-claim-clock" not in overdue
+    assert f'<a class="revu-claim-line__report" href="{report_url(OVERDUE)}">' in line
+    closes = offers[OVERDUE]["claim"]["closes_at"]
+    assert closes is not None
+    words = re.sub(r"<[^>]+>", "", line)
+    assert re.fullmatch(r"Report a problem \(.+\) until [A-Z][a-z]{2} \d{1,2}, \d{4}", words)
+
+    # Weeks away: the day is enough on a card (the offer page gives the time and zone).
+    waiting = card_of(page, WAITING)
+    assert 'class="revu revu-claim-line revu-muted" data-revu-claim="wait"' in waiting
+    assert re.search(r">Report possible from [A-Z][a-z]{2} \d{1,2}, \d{4}</p>", waiting)
+    # Nothing to report on a credited offer: no claim line at all.
+    assert "revu-claim-line" not in card_of(page, CREDITED)
+
+
+def test_a_report_opening_within_a_day_says_how_long_until_then(app: Flask) -> None:
+    def waiting_for(hours: int) -> ClaimClock:
+        return ClaimClock(
+            phase=ClaimPhase.WAIT,
+            reason=ClaimReason.PENDING_WITHIN_WINDOW,
+            opens_at=NOW + timedelta(hours=hours),
+            closes_at=NOW + timedelta(days=60),
+            as_of=NOW,
+        )
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        soon = clock_short(waiting_for(5))
+        later = clock_short(waiting_for(48))
+    assert soon == "Report possible in 5 hours"
+    assert re.fullmatch(r"Report possible from [A-Z][a-z]{2} \d{1,2}, \d{4}", later)
+
+
+def test_next_action_points_to_report_a_problem_while_a_report_can_be_sent(
+    client: FlaskClient, make_app: Callable[..., Flask]
+) -> None:
+    for offer_id in (OVERDUE, REVERSED):
+        page = client.get(f"/rewards/offers/{offer_id}").text
+        found = re.search(r'data-revu-field="next_action.text">([^<]+)<', page)
+        assert found is not None
+        action = html.unescape(found.group(1))
+        assert "“Report a problem” on this offer's page" in action
+        assert action.startswith("Use" if offer_id == OVERDUE else "If you think this is a mistake")
+        # The live refresh's JSON says the same, so a refresh does not undo it.
+        offer = client.get(f"/rewards/api/offers/{offer_id}").json["offer"]
+        assert offer["next_action"]["text"] == action
+
+    # Once reports are closed, the words fall back to support in general.
+    closed = sign_in(make_app(REVU_CLAIM_WINDOW_DAYS=0).test_client(), MEMBER)
+    offer = closed.get(f"/rewards/api/offers/{OVERDUE}").json["offer"]
+    assert offer["claim"]["phase"] == "closed"
+    assert offer["next_action"]["text"] == "Contact support with the claim details."
 
 
 def test_report_page_before_the_window_says_when_and_has_no_form(client: FlaskClient) -> None:

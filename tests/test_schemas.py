@@ -18,11 +18,14 @@ from revu_widgets.schemas import (
     MAX_NAME_LENGTH,
     MAX_OFFERS_PER_PAGE,
     MAX_STEPS_PER_OFFER,
+    SUMMARY_FIELDS,
+    complete_offers,
     is_safe_url,
     parse_credit_window,
     parse_offer,
     parse_progress_page,
     parse_timestamp,
+    read_step_facts,
     step_status_from_word,
 )
 
@@ -513,3 +516,57 @@ def test_now_defaults_to_the_current_time() -> None:
     before = datetime.now(UTC)
     result = parse_progress_page(page(offer()))
     assert before <= result.offers[0].as_of <= datetime.now(UTC)
+
+
+# -- reading a long history in two steps: summary fields, then the rest when shown -----------------
+
+
+def test_completing_summaries_gives_the_full_reading_bad_fields_included() -> None:
+    raws = [
+        offer(offer_id=1),
+        # A bad summary field (updated_at) and a bad detail field (image_url): both are left
+        # out, and both are named, whichever read found them.
+        offer(offer_id=2, updated_at="not a time", image_url="javascript:alert(1)"),
+        offer(offer_id=3, name=None, reward_status=4, completed_at="2026-11-01T00:00:00Z"),
+        offer(offer_id=4, events=[{"event_id": 1, "name": "Go", "payout": 0.4}], payout=1.5),
+    ]
+    full = parse_progress_page(page(*raws), now=NOW).offers
+    light = parse_progress_page(page(*raws), now=NOW, only=SUMMARY_FIELDS).offers
+    assert not any(o.complete for o in light)
+    assert all(o.steps == () for o in light)
+    completed = complete_offers(light)
+    assert completed == full
+    assert all(o.complete and o.source is None for o in completed)
+    assert completed[1].degraded == ("image_url", "updated_at")
+    assert completed[2].name == "Offer 3"
+    assert completed[3].steps[0].payout == Decimal("0.4")
+
+
+def test_completing_keeps_the_moment_each_offer_was_read_against() -> None:
+    earlier = parse_progress_page(page(offer(offer_id=1)), now=NOW, only=SUMMARY_FIELDS)
+    later_now = NOW + timedelta(days=40)
+    later = parse_progress_page(page(offer(offer_id=2)), now=later_now, only=SUMMARY_FIELDS)
+    first, second = complete_offers((*earlier.offers, *later.offers))
+    assert (first.as_of, second.as_of) == (NOW, later_now)
+
+
+def test_complete_offers_leaves_complete_offers_alone() -> None:
+    full = parse_progress_page(page(offer()), now=NOW).offers
+    assert complete_offers(full)[0] is full[0]
+
+
+def test_step_facts_decide_a_status_3_offer_without_reading_the_steps_words() -> None:
+    raw = offer(
+        reward_status=3,
+        events=[{"event_id": 7, "name": "Deposit", "status": "expired", "reason": "Too late"}],
+    )
+    light = parse_progress_page(page(raw), now=NOW, only=SUMMARY_FIELDS).offers
+    assert light[0].state is OfferState.REVERSED_OR_EXPIRED
+    assert not light[0].summary_without_steps
+    [decided] = read_step_facts(light)
+    assert decided.state is OfferState.EXPIRED
+    assert not decided.complete
+    assert decided.steps[0].status is StepStatus.EXPIRED
+    assert (decided.steps[0].name, decided.steps[0].reason) == ("", None)
+    [shown] = complete_offers((decided,))
+    assert shown == parse_offer(raw, now=NOW)
