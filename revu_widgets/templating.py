@@ -160,8 +160,8 @@ def reward_rows(offer: Offer) -> list[tuple[RewardKind, Decimal]]:
         rows = [("lost", offer.lost)]
     else:
         rows = [("possible", offer.possible)]
-    if offer.credited_steps_reward:
-        rows.append(("partial", offer.credited_steps_reward))
+    if offer.partial_credit:
+        rows.append(("partial", offer.partial_credit))
     return rows
 
 
