@@ -107,8 +107,9 @@ def render_table(progress: UserProgress) -> str:
         "STATUS",
         "STEPS",
         "EARNED/TOTAL",
-        "LAST ACTIVITY",
-        "EXPECTED CREDIT",
+        # The terminal's times are UTC whatever the machine's zone: the header says so.
+        "LAST ACTIVITY (UTC)",
+        "EXPECTED CREDIT (UTC)",
     )
     rows = [_row(offer) for offer in progress.offers]
     lines = [f"Offers of {_terminal_safe(progress.user_id)}"]

@@ -95,6 +95,7 @@ def offer_as_json(offer: Offer, *, can_report: bool = False) -> dict[str, Any]:
                 ("lost", offer.lost),
                 ("remaining", offer.remaining),
                 ("possible", offer.possible),
+                ("partial", offer.partial_credit),
             )
         },
         "currency": currency_name(),

@@ -298,6 +298,15 @@ class Offer:
         return max(self.earned, self.credited_steps_reward)
 
     @property
+    def partial_credit(self) -> Decimal:
+        """What the credited steps gave on an offer not credited in full ("Credited so far"):
+        in the member's balance, but in no total as earned. Zero once the offer is credited,
+        whose whole reward is then earned."""
+        if self.state is OfferState.CREDITED:
+            return ZERO
+        return self.credited_steps_reward
+
+    @property
     def reward_known(self) -> bool:
         """Whether the member's reward for this offer is known (else show no amount)."""
         return self.reward_total is not None

@@ -9,13 +9,15 @@ shapes what a macro shows in one call (an offer's timeline, its reward rows, the
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal
 from urllib.parse import quote
 
 from flask import Flask
 
+from .claim_words import card_clock, clock_short, clock_text
 from .formatting import (
     N_,
     currency_name,
@@ -84,7 +86,8 @@ _STEP_TIME_WORDS: tuple[tuple[str, str], ...] = (
 TimeRow = tuple[str, str, str | None, str]
 
 
-class TimelineStep(NamedTuple):
+@dataclass(frozen=True, slots=True)
+class TimelineStep:
     """One step of :func:`timeline`, worded for the ``event_timeline`` macro."""
 
     #: Position in the offer, from 0.
@@ -105,31 +108,30 @@ class TimelineStep(NamedTuple):
 def timeline(offer: Offer) -> list[TimelineStep]:
     """Every step of ``offer`` with all the words the ``event_timeline`` macro shows.
 
-    One call per offer does what would otherwise be a dozen template calls per step; the
-    locale, timezone, currency and time labels are looked up once per offer, not per step.
+    One call per offer does what would otherwise be a dozen template calls per step (a support
+    page shows hundreds of steps); the time labels are translated once per offer.
     """
     fmt = formatter()
-    translate, amount_text, datetime_text = fmt.gettext, fmt.amount, fmt.datetime
-    completed, credited, reversed_ = ((field, translate(word)) for field, word in _STEP_TIME_WORDS)
+    completed, credited, reversed_ = ((f, fmt.gettext(word)) for f, word in _STEP_TIME_WORDS)
 
     def row(words: tuple[str, str], when: datetime | None) -> TimeRow:
         if when is None:
             return (*words, None, "")
-        return (*words, isoformat(when), datetime_text(when))
+        return (*words, isoformat(when), fmt.datetime(when))
 
     return [
         TimelineStep(
-            index,
-            step.status.value,
-            status_label(step),
-            step.name,
-            None if step.reward is None else amount_text(step.reward),
-            (
+            position=index,
+            state=step.status.value,
+            label=status_label(step),
+            name=step.name,
+            reward=None if step.reward is None else fmt.amount(step.reward),
+            times=(
                 row(completed, step.completed_at),
                 row(credited, step.credited_at),
                 row(reversed_, step.reversed_at),
             ),
-            translate(_REASON_TEXT, reason=step.reason) if step.reason else None,
+            reason=fmt.gettext(_REASON_TEXT, reason=step.reason) if step.reason else None,
         )
         for index, step in enumerate(offer.steps)
     ]
@@ -158,8 +160,8 @@ def reward_rows(offer: Offer) -> list[tuple[RewardKind, Decimal]]:
         rows = [("lost", offer.lost)]
     else:
         rows = [("possible", offer.possible)]
-    if offer.credited_steps_reward:
-        rows.append(("partial", offer.credited_steps_reward))
+    if offer.partial_credit:
+        rows.append(("partial", offer.partial_credit))
     return rows
 
 
@@ -225,6 +227,10 @@ _GLOBALS: Mapping[str, Any] = {
     "revu_skipped_ids": skipped_ids,
     "revu_currency_name": currency_name,
     "revu_html_lang": html_lang,
+    # The claim clock as the claim macros show it (from RevU's data alone).
+    "revu_claim_clock": card_clock,
+    "revu_claim_short": clock_short,
+    "revu_claim_text": clock_text,
 }
 
 

@@ -48,6 +48,8 @@ def test_progress_prints_a_row_per_offer_with_totals(
     # reward_status decides: nothing of an offer in progress counts as earned yet.
     assert "0/4,200" in rows["51001"]
     assert "2026-01-04 10:00" in rows["51001"]
+    # The times' zone is named once, in the header.
+    assert "LAST ACTIVITY (UTC)  EXPECTED CREDIT (UTC)" in result.output
     assert "OVERDUE" in rows["51003"]
     assert "OVERDUE" not in rows["51001"]
     assert "Reversed" in rows["51004"]

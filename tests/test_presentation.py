@@ -371,6 +371,16 @@ def test_card_rewards_of_a_credited_offer_have_no_partial_row(en: None) -> None:
     assert presentation.reward_label("partial") == "Credited so far"
 
 
+def test_partial_credit_is_zero_once_the_offer_is_credited(en: None) -> None:
+    credited = make_offer(OfferState.CREDITED)
+    assert credited.credited_steps_reward == Decimal(4200)
+    assert credited.partial_credit == Decimal(0)
+    assert make_offer(OfferState.EXPIRED).partial_credit == Decimal(200)
+    assert make_offer(OfferState.PENDING).partial_credit == Decimal(0)
+    data = presentation.offer_as_json(credited)
+    assert data["rewards"]["partial"] == {"amount": 0, "text": "0 coins"}
+
+
 def test_card_rewards_unknown_reward_shows_no_amount(en: None) -> None:
     offer = make_offer(OfferState.PENDING, total_reward=None, steps=())
     assert presentation.reward_rows(offer) == []
@@ -409,6 +419,8 @@ def test_offer_as_json_shape(en: None) -> None:
     assert data["rewards"]["pending"] == {"amount": 0, "text": "0 coins"}
     assert data["rewards"]["remaining"] == {"amount": 4200, "text": "4,200 coins"}
     assert data["rewards"]["possible"]["amount"] == 4200
+    # The credited first step is a partial credit, named as such.
+    assert data["rewards"]["partial"] == {"amount": 50, "text": "50 coins"}
     assert data["steps"][0]["reward"] == {"amount": 50, "text": "50 coins"}
     assert data["can_continue"] is True
     assert data["overdue"] is False

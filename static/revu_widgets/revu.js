@@ -104,7 +104,7 @@
       var reward = rewards && rewards[kind];
       if (!reward) return;
       setText(row.querySelector(".revu-reward__value"), reward.text);
-      setHidden(row, reward.amount == null || (!reward.amount && (kind === "pending" || kind === "lost")));
+      setHidden(row, reward.amount == null || (!reward.amount && kind !== "earned" && kind !== "possible"));
     });
   }
 

@@ -206,6 +206,9 @@ def test_live_refresh_updates_step_without_reload_and_announces(
     assert radius == "999px"
     step = page.locator('[data-revu-step="1"]')
     assert step.get_attribute("data-revu-state") == "pending"
+    partial = page.locator('[data-revu-reward="partial"]')
+    assert partial.is_visible()
+    assert partial.text_content() == "Credited so far 50 coins"
 
     upstream.offer = offer_with(StepStatus.CREDITED, StepStatus.IN_PROGRESS)
     with page.expect_response(lambda r: "/api/offers/" in r.url):
@@ -228,6 +231,8 @@ def test_live_refresh_updates_step_without_reload_and_announces(
     # the credited step shows its own amount on the timeline.
     assert page.locator('[data-revu-field="rewards.earned.text"]').text_content() == "0 coins"
     assert step.locator('[data-revu-field="reward.text"]').text_content() == "1,300 coins"
+    # ... and what the credited steps gave so far is named as a partial credit.
+    assert partial.text_content() == "Credited so far 1,350 coins"
     announced = page.locator("[data-revu-announce]").text_content()
     assert "Step “Reach level 18” is now: Credited" in announced
     assert page.errors == []
