@@ -570,3 +570,15 @@ def test_step_facts_decide_a_status_3_offer_without_reading_the_steps_words() ->
     assert (decided.steps[0].name, decided.steps[0].reason) == ("", None)
     [shown] = complete_offers((decided,))
     assert shown == parse_offer(raw, now=NOW)
+
+
+def test_offers_sharing_an_id_are_each_completed_from_their_own_summary() -> None:
+    # Offer ids are catalogue ids: two members' histories hold the same offer.
+    mine = offer(offer_id=9, name="Mine", reward_status=2, total_user_reward=10)
+    theirs = offer(offer_id=9, name="Theirs", reward_status=4, total_user_reward=20)
+    light = parse_progress_page(page(mine, theirs), now=NOW, only=SUMMARY_FIELDS).offers
+    first, second = complete_offers(light)
+    assert (first.name, first.status, first.total_reward) == ("Mine", RewardStatus.CREDITED, 10)
+    assert (second.name, second.status, second.total_reward) == ("Theirs", RewardStatus.PENDING, 20)
+    assert first == parse_offer(mine, now=NOW)
+    assert second == parse_offer(theirs, now=NOW)

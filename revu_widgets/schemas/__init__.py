@@ -250,16 +250,21 @@ def _read_again(
 ) -> tuple[Offer, ...]:
     listed = tuple(offers)
     # Offers of one walk were read against one moment per upstream page: one load per moment.
-    waiting: dict[datetime, list[Offer]] = {}
+    # What was read before is matched by offer id, so an id met again (offers of two members
+    # passed together) goes to a load of its own.
+    waiting: dict[tuple[datetime, int], list[Offer]] = {}
+    met: dict[tuple[datetime, int], int] = {}
     for offer in listed:
         if not offer.complete and offer.source is not None:
-            waiting.setdefault(offer.as_of, []).append(offer)
+            seen = (offer.as_of, offer.offer_id)
+            met[seen] = met.get(seen, -1) + 1
+            waiting.setdefault((offer.as_of, met[seen]), []).append(offer)
     if not waiting:
         return listed
     read: dict[int, Offer] = {}
     names = VOCABULARY_IN_USE.set(vocabulary)
     try:
-        for as_of, group in waiting.items():
+        for (as_of, _again), group in waiting.items():
             moment = AS_OF.set(as_of)
             before = READ_BEFORE.set(
                 ReadBefore({o.offer_id: summary_values(o) for o in group}, complete)
