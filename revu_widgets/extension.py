@@ -16,10 +16,10 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Flask
 from limits import parse as parse_limit
 
-from . import report, templating
+from . import templating
 
 # Imported for their routes, which join the blueprint as the modules load.
-from . import support, views  # noqa: F401  # isort: skip
+from . import report, support, views  # noqa: F401  # isort: skip
 from .blueprint import blueprint
 from .claims import Claim, ClaimPolicy
 from .cli import revu_cli
@@ -143,7 +143,6 @@ class RevUWidgets:
             fake_server=fake_server,
         )
         templating.install(app)
-        report.install(app)
         if "revu" not in app.cli.commands:
             app.cli.add_command(revu_cli)
         if self._register_blueprint:

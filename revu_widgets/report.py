@@ -1,4 +1,4 @@
-""" "Report a problem": the claim clock in words, the claim form, and where a claim goes.
+""" "Report a problem": the claim form, the evidence bundle, and where a claim goes.
 
 ``GET /offers/<offer_id>/report`` shows the offer's claim clock and, while a claim is open, a
 short form; ``POST`` files the claim. The evidence (:class:`~revu_widgets.claims.Claim`) is
@@ -24,20 +24,17 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from flask import Flask, current_app, render_template, request, url_for
+from flask import current_app, render_template, request, url_for
 from itsdangerous import BadData, URLSafeTimedSerializer
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.utils import secure_filename
 
-from . import formatting, wording
+from . import claim_words, formatting, wording
 from .blueprint import blueprint
 from .claims import (
-    SUGGESTED_PROBLEM,
     Attachment,
     Claim,
     ClaimClock,
-    ClaimPhase,
-    ClaimPolicy,
     ClaimReason,
     Problem,
     claim_clock,
@@ -45,7 +42,6 @@ from .claims import (
 )
 from .client import OFFER_ID_RULE
 from .errors import ConfigurationError
-from .formatting import N_
 from .models import Offer, OfferState
 from .state import current_kit, load_offer
 
@@ -73,11 +69,6 @@ _AUDIT_TEXT_LIMIT = 200
 _ANSWER_FIELDS = ("problem", "step", "occurred_on", "message")
 
 
-def claim_policy() -> ClaimPolicy:
-    """The current app's claim clock settings (``REVU_CLAIM_*``)."""
-    return ClaimPolicy.from_config(current_app.config)
-
-
 def offer_clock(user_id: str, offer: Offer) -> ClaimClock:
     """``offer``'s claim clock for ``user_id``, with the site's ledger when the host has one.
 
@@ -88,204 +79,7 @@ def offer_clock(user_id: str, offer: Offer) -> ClaimClock:
         if offer.credited_amount
         else None
     )
-    return claim_clock(offer, claim_policy(), site_credited=site_credited)
-
-
-def card_clock(offer: Offer) -> ClaimClock:
-    """The clock as a card shows it, from RevU's data alone (no ledger call per card)."""
-    return claim_clock(offer, claim_policy())
-
-
-# --- words ----------------------------------------------------------------------------------
-
-_PROBLEM_LABELS: Mapping[Problem, str] = {
-    Problem.NOT_CREDITED: N_("I finished the offer but was not credited"),
-    Problem.STEP_NOT_RECORDED: N_("I finished a step but it is not counted"),
-    Problem.MISSING_FROM_BALANCE: N_("The reward is not in my balance"),
-    Problem.DISPUTE_REVERSAL: N_("The reversal is a mistake"),
-    Problem.OTHER: N_("Something else"),
-}
-
-_VERDICT_TEXTS: Mapping[ClaimReason, str] = {
-    ClaimReason.PENDING_WITHIN_WINDOW: N_("Pending within RevU's crediting time"),
-    ClaimReason.PENDING_OVERDUE: N_("Pending past the expected credit date: ask RevU"),
-    ClaimReason.STEP_NOT_RECORDED: N_("A step the member finished is not recorded: ask RevU"),
-    ClaimReason.REVERSED: N_("Reversed by RevU; the member disputes it"),
-    ClaimReason.SITE_MISSING_CREDIT: N_(
-        "RevU credited it but the site's ledger lacks it: the site's own problem"
-    ),
-    ClaimReason.CREDITED: N_("Credited; the site's ledger agrees"),
-}
-
-
-def problem_label(problem: Problem) -> str:
-    """The words for what the member says happened."""
-    return formatting.gettext(_PROBLEM_LABELS[problem])
-
-
-def verdict_text(reason: ClaimReason) -> str:
-    """The triage verdict in words, for support staff and ticket bodies."""
-    return formatting.gettext(_VERDICT_TEXTS[reason])
-
-
-def problems_for(clock: ClaimClock) -> list[Problem]:
-    """The choices the form offers for this clock, the suggested one first."""
-    first = SUGGESTED_PROBLEM[clock.reason]
-    return [first, *(p for p in Problem if p is not first and p is not Problem.DISPUTE_REVERSAL)]
-
-
-def clock_text(clock: ClaimClock, offer: Offer) -> str:
-    """What the clock means for the member, in full: when, until when, and why waiting is normal."""
-    gettext = formatting.gettext
-    when = formatting.format_datetime(clock.opens_at)
-    until = formatting.format_date(clock.closes_at)
-    reason = clock.reason
-    if clock.phase is ClaimPhase.NONE:
-        if clock.site_credited is not None:
-            return gettext("Credited, and in your balance: there is nothing to report.")
-        return gettext("Credited: there is nothing to report.")
-    if clock.phase is ClaimPhase.CLOSED:
-        return gettext(
-            "Reports for this offer closed on %(date)s. RevU only looks into claims for a "
-            "limited time after they become possible.",
-            date=until,
-        )
-    if reason is ClaimReason.SITE_MISSING_CREDIT:
-        return gettext(
-            "RevU credited %(amount)s for this offer, but our records show %(ours)s. That is our "
-            "mistake, not yours: report it and we will add what is missing.",
-            amount=formatting.format_amount(offer.earned),
-            ours=formatting.format_amount(clock.site_credited),
-        )
-    if clock.phase is ClaimPhase.WAIT:
-        if reason is ClaimReason.PENDING_WITHIN_WINDOW:
-            if offer.reporting:
-                why = gettext(
-                    "Waiting is normal: the advertiser takes %(reporting)s to confirm an offer "
-                    "before it is credited.",
-                    reporting=" ".join(offer.reporting.split()),
-                )
-            else:
-                why = gettext(
-                    "Waiting is normal: the advertiser confirms every offer before it is credited."
-                )
-            return (
-                why
-                + " "
-                + gettext("If it is not credited by %(when)s, you can report it then.", when=when)
-            )
-        return gettext(
-            "Advertisers can take a day to report a step, so a step you just finished may not "
-            "show yet: that is normal. If a finished step is still missing on %(when)s, you can "
-            "report it then.",
-            when=when,
-        )
-    if reason is ClaimReason.REVERSED:
-        given = offer.reversal_reason
-        text = (
-            gettext("RevU reversed this reward. Reason given: %(reason)s.", reason=_line(given))
-            if given
-            else gettext("RevU reversed this reward without giving a reason.")
-        )
-        return (
-            text
-            + " "
-            + gettext(
-                "If you think this is a mistake, you can dispute it until %(date)s.", date=until
-            )
-        )
-    if reason is ClaimReason.PENDING_OVERDUE:
-        return gettext(
-            "Credit was expected by %(expected)s and has not arrived. You can report it until "
-            "%(date)s.",
-            expected=formatting.format_date(clock.opens_at),
-            date=until,
-        )
-    return gettext(
-        "If you finished a step that is not counted, you can report it until %(date)s.",
-        date=until,
-    )
-
-
-def clock_short(clock: ClaimClock) -> str:
-    """The clock in a few words, for a card's one line.
-
-    The day a report becomes possible; less than a day away, how long until then ("in 5
-    hours": "from Dec 1, 2026" read on Dec 1 would leave the member guessing, and a time with
-    its zone does not fit the line).
-    """
-    gettext = formatting.gettext
-    if clock.phase is ClaimPhase.WAIT:
-        opens = clock.opens_at
-        if opens is not None and opens - clock.as_of < timedelta(days=1):
-            # TRANSLATORS: %(when)s is how long from now, e.g. "in 5 hours".
-            return gettext(
-                "Report possible %(when)s",
-                when=formatting.format_relative(opens, now=clock.as_of),
-            )
-        return gettext("Report possible from %(when)s", when=formatting.format_date(opens))
-    if clock.phase is ClaimPhase.OPEN and clock.closes_at is None:
-        return gettext("You can report a problem")
-    if clock.phase is ClaimPhase.OPEN:
-        return gettext(
-            "You can report a problem until %(date)s",
-            date=formatting.format_date(clock.closes_at),
-        )
-    if clock.phase is ClaimPhase.CLOSED:
-        return gettext("Reports closed on %(date)s", date=formatting.format_date(clock.closes_at))
-    return ""
-
-
-def suggested_action(clock: ClaimClock) -> dict[str, str]:
-    """The next step for a support person or chatbot: a stable code and plain words."""
-    gettext = formatting.gettext
-    if clock.reason is ClaimReason.SITE_MISSING_CREDIT:
-        return {
-            "code": "credit_from_site",
-            "text": gettext(
-                "Credit the member from the site's own ledger: RevU already paid this offer."
-            ),
-        }
-    if clock.phase is ClaimPhase.WAIT:
-        return {
-            "code": "wait",
-            "text": gettext(
-                "Tell the member waiting is normal; a claim opens on %(when)s.",
-                when=formatting.format_datetime(clock.opens_at),
-            ),
-        }
-    if clock.phase is ClaimPhase.OPEN:
-        if clock.reason is ClaimReason.REVERSED:
-            return {
-                "code": "explain_reversal",
-                "text": gettext(
-                    "Explain the reversal reason; file a claim with RevU only if the member "
-                    "disputes it."
-                ),
-            }
-        return {
-            "code": "file_claim",
-            "text": gettext("File a claim with RevU with the evidence bundle (Report a problem)."),
-        }
-    if clock.phase is ClaimPhase.CLOSED:
-        return {
-            "code": "window_closed",
-            "text": gettext("The claim window has closed; RevU will not look into it now."),
-        }
-    return {"code": "none", "text": gettext("Nothing to do: credited.")}
-
-
-def clock_as_json(clock: ClaimClock, offer: Offer) -> dict[str, Any]:
-    """The clock for the kit's JSON routes and the support API: data, words and next action."""
-    data = clock.as_dict()
-    data["verdict_text"] = verdict_text(clock.reason)
-    data["text"] = clock_text(clock, offer)
-    data["short_text"] = clock_short(clock)
-    data["suggested_action"] = suggested_action(clock)
-    return data
-
-
-# --- the form token -------------------------------------------------------------------------
+    return claim_clock(offer, claim_words.claim_policy(), site_credited=site_credited)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -328,10 +122,6 @@ def token_is_valid(token: str | None, user_id: str, offer_id: int) -> bool:
 # --- the evidence bundle ----------------------------------------------------------------------
 
 
-def _line(value: str | None) -> str:
-    return " ".join((value or "").split())
-
-
 def clean_message(raw: str) -> str:
     """The member's words: control characters out, lines kept, at most :data:`MESSAGE_LIMIT`."""
     lines = ["".join(ch for ch in line if ch.isprintable()).rstrip() for line in raw.splitlines()]
@@ -365,18 +155,20 @@ def build_claim(
         else None
     )
     subject = gettext(
-        "Missing reward: %(name)s (offer %(id)s)", name=_line(offer.name), id=offer.offer_id
+        "Missing reward: %(name)s (offer %(id)s)",
+        name=wording.one_line(offer.name),
+        id=offer.offer_id,
     )
     lines = [
         subject,
         gettext("Claim %(id)s, filed %(when)s", id=claim_id, when=_ticket_stamp(filed_at)),
-        gettext("What happened: %(value)s", value=problem_label(problem)),
+        gettext("What happened: %(value)s", value=claim_words.problem_label(problem)),
     ]
     if step_name:
-        lines.append(gettext("Step: %(value)s", value=_line(step_name)))
+        lines.append(gettext("Step: %(value)s", value=wording.one_line(step_name)))
     lines += [
         gettext("When: %(value)s", value=occurred_on.isoformat() if occurred_on else "-"),
-        gettext("Verdict: %(value)s", value=verdict_text(clock.reason)),
+        gettext("Verdict: %(value)s", value=claim_words.verdict_text(clock.reason)),
     ]
     if clock.shortfall is not None:
         lines.append(
@@ -501,7 +293,7 @@ def _read_answers(
         problem = Problem(form.get("problem", ""))
     except ValueError:
         raise FormProblem(422, gettext("Choose what happened.")) from None
-    if problem not in problems_for(clock) and not (
+    if problem not in claim_words.problems_for(clock) and not (
         clock.is_dispute and problem is Problem.DISPUTE_REVERSAL
     ):
         raise FormProblem(422, gettext("Choose what happened."))
@@ -552,7 +344,7 @@ def _read_attachments(files: Any, *, allow_files: bool) -> tuple[Attachment, ...
                 413,
                 gettext(
                     "%(name)s is too large: images can be up to %(size)s each.",
-                    name=_line(upload.filename)[:80],
+                    name=wording.one_line(upload.filename)[:80],
                     size=_size_text(max_bytes),
                 ),
             )
@@ -563,7 +355,7 @@ def _read_attachments(files: Any, *, allow_files: bool) -> tuple[Attachment, ...
                 gettext(
                     "%(name)s is not an image: attach screenshots or photos "
                     "(PNG, JPEG, GIF or WebP).",
-                    name=_line(upload.filename)[:80],
+                    name=wording.one_line(upload.filename)[:80],
                 ),
             )
         name = secure_filename(upload.filename)[:100] or f"image-{number}"
@@ -612,11 +404,13 @@ def _form_page(
         "revu_widgets/report.html",
         offer=offer,
         clock=clock,
-        clock_text=clock_text(clock, offer),
+        clock_text=claim_words.clock_text(clock, offer),
         support_id=support_id,
-        problems=[(p.value, problem_label(p)) for p in problems_for(clock)]
+        problems=[(p.value, claim_words.problem_label(p)) for p in claim_words.problems_for(clock)]
         if not clock.is_dispute
-        else [(Problem.DISPUTE_REVERSAL.value, problem_label(Problem.DISPUTE_REVERSAL))],
+        else [
+            (Problem.DISPUTE_REVERSAL.value, claim_words.problem_label(Problem.DISPUTE_REVERSAL))
+        ],
         steps=[(i, s.name) for i, s in enumerate(offer.steps)],
         suggested_step=_suggested_step(offer),
         token=form_token(user_id, offer.offer_id),
@@ -742,7 +536,7 @@ def _deliver(claim: Claim) -> tuple[str, int]:
             status = 502
             mode = "url" if current_app.config.get("REVU_SUPPORT_URL") else "copy"
         else:
-            ticket = _line(str(answer))[:_TICKET_LIMIT] if answer is not None else None
+            ticket = wording.one_line(str(answer))[:_TICKET_LIMIT] if answer is not None else None
     url = current_app.config.get("REVU_SUPPORT_URL")
     link = support_link(str(url), claim) if mode == "url" and url else None
     audit_claim(
@@ -781,34 +575,16 @@ def _refused(status: int, message: str, offer_id: int) -> tuple[str, int]:
     )
 
 
-def install(app: Flask) -> None:
-    """Register the ``revu_claim_*`` Jinja globals the kit's claim macros use."""
-    app.jinja_env.globals.update(
-        revu_claim_clock=card_clock,
-        revu_claim_short=clock_short,
-        revu_claim_text=clock_text,
-    )
-
-
 __all__ = [
     "LIMIT_SCOPE",
     "MESSAGE_LIMIT",
     "TOKEN_FIELD",
     "audit_claim",
     "build_claim",
-    "card_clock",
-    "claim_policy",
     "clean_message",
-    "clock_as_json",
-    "clock_short",
-    "clock_text",
     "form_token",
-    "install",
     "offer_clock",
-    "problem_label",
     "report_offer",
-    "suggested_action",
     "support_link",
     "token_is_valid",
-    "verdict_text",
 ]

@@ -37,7 +37,7 @@ from flask import (
 )
 from werkzeug.routing import PathConverter
 
-from . import formatting, json_shapes, listing, report, wording
+from . import claim_words, formatting, json_shapes, listing, report, wording
 from .blueprint import blueprint, json_error
 from .claims import ClaimClock
 from .errors import ConfigurationError, InvalidRequestError, NotSignedInError, RevUError
@@ -233,7 +233,7 @@ def support_offer_as_json(
     default it is worked out from RevU's data alone. ``revenue`` adds
     ``publisher_revenue`` (:func:`publisher_revenue_as_json`), which is never the member's.
     """
-    clock = claim or report.card_clock(offer)
+    clock = claim or claim_words.card_clock(offer)
     extra = {"publisher_revenue": publisher_revenue_as_json(offer)} if revenue else {}
     return {
         "offer_id": offer.offer_id,
@@ -262,9 +262,9 @@ def support_offer_as_json(
                 ("lost", offer.lost),
             )
         },
-        "claim": report.clock_as_json(clock, offer),
+        "claim": claim_words.clock_as_json(clock, offer),
         "triage": clock.reason.value,
-        "suggested_next_action": report.suggested_action(clock),
+        "suggested_next_action": claim_words.suggested_action(clock),
         **extra,
     }
 

@@ -17,6 +17,7 @@ from urllib.parse import quote
 
 from flask import Flask
 
+from .claim_words import card_clock, clock_short, clock_text
 from .formatting import (
     N_,
     currency_name,
@@ -226,6 +227,10 @@ _GLOBALS: Mapping[str, Any] = {
     "revu_skipped_ids": skipped_ids,
     "revu_currency_name": currency_name,
     "revu_html_lang": html_lang,
+    # The claim clock as the claim macros show it (from RevU's data alone).
+    "revu_claim_clock": card_clock,
+    "revu_claim_short": clock_short,
+    "revu_claim_text": clock_text,
 }
 
 

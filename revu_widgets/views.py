@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, render_template, request, url_for
 
-from . import formatting, json_shapes, listing, report, wording
+from . import claim_words, formatting, json_shapes, listing, report, wording
 from .blueprint import blueprint
 from .client import OFFER_ID_RULE
 from .errors import InvalidRequestError
@@ -161,7 +161,7 @@ def _conditional(body: dict[str, Any]) -> Response:
 def _offer_json(user_id: str, offer: Offer) -> dict[str, Any]:
     clock = report.offer_clock(user_id, offer)
     data = json_shapes.offer_as_json(offer, can_report=clock.is_open)
-    data["claim"] = report.clock_as_json(clock, offer)
+    data["claim"] = claim_words.clock_as_json(clock, offer)
     data["claim"]["report_url"] = (
         url_for("revu_widgets.report_offer", offer_id=offer.offer_id) if clock.is_open else None
     )

@@ -383,9 +383,9 @@ def next_action_for_staff(offer: Offer) -> str:
 # --- support ticket text --------------------------------------------------------------------
 
 
-def _line(value: str) -> str:
-    # One upstream value may not forge extra lines in the block a user pastes to support.
-    return " ".join(value.split())
+def one_line(value: str | None) -> str:
+    """``value`` on one line: an upstream value may not forge extra lines in a ticket or a log."""
+    return " ".join((value or "").split())
 
 
 def _ticket_time(value: datetime | None) -> str:
@@ -408,19 +408,19 @@ def claim_details(offer: Offer, *, user_id: str, support_id: str | None) -> str:
         status = translate(N_("%(status)s (overdue)"), status=status)
     lines = [
         translate(N_("Offer claim details")),
-        translate(N_("User ID: %(value)s"), value=_line(user_id)),
-        translate(N_("Offer: %(id)s — %(name)s"), id=offer.offer_id, name=_line(offer.name)),
+        translate(N_("User ID: %(value)s"), value=one_line(user_id)),
+        translate(N_("Offer: %(id)s — %(name)s"), id=offer.offer_id, name=one_line(offer.name)),
         translate(N_("Status: %(value)s"), value=status),
-        translate(N_("RevU support reference: %(value)s"), value=_line(support_id or "-")),
+        translate(N_("RevU support reference: %(value)s"), value=one_line(support_id or "-")),
         translate(N_("Started: %(value)s"), value=_ticket_time(offer.started_at)),
         translate(N_("Completed: %(value)s"), value=_ticket_time(offer.completed_at)),
         translate(N_("Expected credit: %(value)s"), value=_ticket_time(offer.expected_credit_at)),
     ]
     if offer.reporting:
-        lines.append(translate(N_("Crediting time: %(value)s"), value=_line(offer.reporting)))
+        lines.append(translate(N_("Crediting time: %(value)s"), value=one_line(offer.reporting)))
     reason = offer.reversal_reason
     if reason and offer.state is OfferState.REVERSED:
-        lines.append(translate(N_("Reason given: %(value)s"), value=_line(reason)))
+        lines.append(translate(N_("Reason given: %(value)s"), value=one_line(reason)))
     if offer.steps:
         lines.append(translate(N_("Steps:")))
     for number, step in enumerate(offer.steps, start=1):
@@ -428,7 +428,7 @@ def claim_details(offer: Offer, *, user_id: str, support_id: str | None) -> str:
             translate(
                 _CLAIM_STEP_TEXT,
                 number=number,
-                name=_line(step.name),
+                name=one_line(step.name),
                 status=status_label(step),
                 reward=fmt.amount(step.reward) or "-",
             )

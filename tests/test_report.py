@@ -16,10 +16,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from revu_widgets.claim_words import clock_short
 from revu_widgets.claims import Claim, ClaimClock, ClaimPhase, ClaimReason, Problem
 from revu_widgets.errors import ConfigurationError
 from revu_widgets.fake import FakeRevU
-from revu_widgets.report import clock_short, form_token
+from revu_widgets.report import form_token
 
 from .conftest import HostFactory, sign_in
 from .known_offers import (
