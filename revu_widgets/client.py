@@ -21,7 +21,7 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -67,6 +67,7 @@ from .upstream_http import (
     decode_json,
     encoded_user_id,
     is_timeout,
+    page_digest,
     retry_after_seconds,
     reward_status_code,
     status_error,
@@ -408,6 +409,7 @@ class RevUClient:
             support_id=first.support_id,
             skipped=tuple(skipped),
             truncated=first.total > max_pages * limit,
+            pages_digest=".".join(page.digest for page in pages),
         )
 
     def get_raw_progress(
@@ -746,7 +748,7 @@ class RevUClient:
                 "RevU answered with something that is not JSON (perhaps an error page from a "
                 "proxy). Try again in a minute."
             )
-        return parse_progress_page(
+        page = parse_progress_page(
             payload,
             now=datetime.now(UTC),
             offset=query.offset,
@@ -754,6 +756,7 @@ class RevUClient:
             vocabulary=self.vocabulary,
             only=query.only,
         )
+        return replace(page, digest=page_digest(body, page.support_id))
 
     def _log(self, query: _Query, outcome: object, started: float, attempt: int) -> None:
         logger.info(

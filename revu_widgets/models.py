@@ -416,6 +416,8 @@ class ProgressPage:
     skipped: tuple[SkippedOffer, ...] = ()
     #: Links and images dropped because they were not http(s): ``(offer_id, field name)``.
     dropped_urls: tuple[tuple[int, str], ...] = ()
+    #: A digest of the answer's body as received (``UserProgress.pages_digest`` joins them).
+    digest: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,6 +494,9 @@ class UserProgress:
     skipped: tuple[SkippedOffer, ...] = ()
     #: True when the page cap stopped the walk before ``total`` was reached.
     truncated: bool = False
+    #: The digests of the upstream answers' bodies this was read from, in page order: equal
+    #: for equal answers, whenever and wherever they were read (what version stamps hash).
+    pages_digest: str = field(default="", compare=False)
 
     def filtered(self, status: RewardStatus | None) -> tuple[Offer, ...]:
         """The offers under a tab (``None`` = all; reversed includes expired)."""

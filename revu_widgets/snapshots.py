@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from .models import Offer, OfferState, ProgressSummary, UserProgress
+from .models import ProgressSummary, UserProgress
 
 #: Bump when the encoding changes in a way older readers cannot read.
 FORMAT_VERSION = 1
@@ -67,38 +67,13 @@ def to_json(progress: UserProgress) -> str:
 def fingerprint(progress: UserProgress) -> str:
     """A short fingerprint of how far a member's offers have got, the same in every process.
 
-    It reads what progress changes (states, steps, rewards, times) and leaves out when the
-    answer was read, so two walks that found the same progress agree, and a version stamp
-    built on it moves only when something did.
+    It hashes the digests of the upstream answers the progress was read from (their bodies as
+    received, RevU's per-request reference left out), so two walks that got the same answers
+    agree whenever they were read, and a version stamp built on it moves when anything in an
+    offer or its steps did, read in full or not, without walking the offers again.
     """
-    parts = [
-        (
-            offer.offer_id,
-            offer.status.value,
-            offer.updated_at,
-            offer.completed_at,
-            offer.credited_at,
-            offer.total_reward,
-            tuple((step.status.value, step.completed_at, step.credited_at) for step in offer.steps),
-            _unread_steps(offer),
-        )
-        for offer in progress.offers
-    ]
-    text = repr((parts, len(progress.skipped), progress.truncated))
+    text = f"{progress.pages_digest}|{len(progress.skipped)}|{progress.truncated}"
     return hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-
-
-_OPEN_STATES = frozenset({OfferState.IN_PROGRESS, OfferState.PENDING, OfferState.UNKNOWN})
-
-
-def _unread_steps(offer: Offer) -> str:
-    """For an offer whose steps were not read yet (a snapshot reads only what lists need):
-    a fingerprint of its raw data while it can still move, so a step's change still shows."""
-    if offer.complete or offer.source is None or offer.state not in _OPEN_STATES:
-        return ""
-    # The decoded JSON's repr is the same in every process for the same answer (a key order
-    # RevU changes only costs one needless refresh).
-    return hashlib.blake2b(repr(offer.source).encode(), digest_size=8).hexdigest()
 
 
 def _encode(value: object) -> object:

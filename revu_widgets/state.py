@@ -20,7 +20,7 @@ from .client import RevUClient
 from .errors import BadPayloadError, ConfigurationError, OfferNotFoundError
 from .formatting import gettext
 from .limiter import RateLimiter
-from .models import Offer, ProgressPage, SkippedOffer, UserProgress
+from .models import Offer, SkippedOffer, UserProgress
 from .store import SnapshotStore
 
 if TYPE_CHECKING:
@@ -92,32 +92,31 @@ def load_offer(user_id: str, offer_id: int) -> tuple[Offer, str | None]:
     """One offer of the member, read in full, and RevU's support reference.
 
     The offer page, its live refresh and the claim form all load an offer here: from the
-    member's snapshot, or, for an offer beyond the walk's page cap, from RevU's answer about
-    that one offer. Raises :class:`OfferNotFoundError` when the member has no such offer.
+    member's snapshot, or, for an offer beyond the walk's page cap, with
+    :meth:`RevUClient.get_offer`. Raises :class:`OfferNotFoundError` when the member has no
+    such offer, :class:`BadPayloadError` when RevU sent it in a form that could not be read.
     """
     progress = member_progress(user_id)
-    page: UserProgress | ProgressPage = progress
-    if progress.truncated and not any(o.offer_id == offer_id for o in progress.offers):
-        # Beyond the page cap of the walk: ask RevU for this one offer.
-        page = kit_state().client.get_progress(user_id, offer_id=offer_id, limit=1)
-    skipped = tuple(s for s in page.skipped if s.offer_id == str(offer_id))
+    offer = next((o for o in progress.offers if o.offer_id == offer_id), None)
+    skipped = tuple(s for s in progress.skipped if s.offer_id == str(offer_id))
     report_skipped(skipped)
-    offer = next((o for o in page.offers if o.offer_id == offer_id), None)
     if offer is None and skipped:
         # RevU sent the offer but it failed validation: an upstream fault, not a missing offer.
         raise BadPayloadError(
             f"RevU answered for offer {offer_id}, but the offer's id could not be read.",
-            reference=page.support_id,
+            reference=progress.support_id,
         )
+    if offer is None and progress.truncated:
+        offer = kit_state().client.get_offer(user_id, offer_id)
     if offer is None:
         raise OfferNotFoundError(
             gettext(
                 "We could not find this offer in your history. It may be from another account, "
                 "or RevU has not recorded any progress on it yet."
             ),
-            reference=page.support_id,
+            reference=progress.support_id,
         )
-    return full_offers((offer,))[0], page.support_id
+    return full_offers((offer,))[0], progress.support_id
 
 
 def report_skipped(skipped: Iterable[SkippedOffer]) -> None:

@@ -8,6 +8,7 @@ and error body as the kit's exception (with RevU's support reference), and ``Ret
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import json
 import re
@@ -110,6 +111,20 @@ def is_timeout(exc: BaseException) -> bool:
         nested = next((a for a in current.args if isinstance(a, BaseException)), None)
         current = nested or current.__cause__ or current.__context__
     return False
+
+
+def page_digest(body: bytes, reference: str | None) -> str:
+    """A digest of a Get Progress answer's body as received, the same in every process.
+
+    Equal bytes give equal digests, so two reads of an unchanged history agree and any change
+    in an offer or one of its steps moves it, at the cost of one C-speed hash instead of a walk
+    over the decoded offers. RevU's per-request support reference is left out: it changes with
+    every request, not with the member's progress. (Its text is dropped wherever it appears;
+    should it also appear elsewhere in the body, that only costs a needless refresh.)
+    """
+    if reference:
+        body = body.replace(reference.encode(), b"")
+    return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
 def decode_json(body: bytes) -> object | None:

@@ -104,6 +104,26 @@ def test_the_page_cap_is_documented_and_reported(make_host: HostFactory) -> None
     assert body["total"] == 500  # one page of 500 offers, of the 1,200
 
 
+def test_an_offer_beyond_the_page_cap_still_opens(
+    make_host: HostFactory, fake_revu: FakeRevU
+) -> None:
+    # The walk reads the first 500 offers; the offer page asks RevU for a later one by its id.
+    app: Flask = make_host(signed_in=header_user, REVU_MAX_PAGES=1)
+    client = app.test_client()
+    headers = {"X-Test-User": HEAVY}
+    listed = client.get("/rewards/api/progress", headers=headers).get_json()
+    assert listed["truncated"] is True
+    shown = {offer["offer_id"] for offer in listed["offers"]}
+    beyond = fake_revu.offers_for(HEAVY)[-1]["offer_id"]
+    assert beyond not in shown
+    answer = client.get(f"/rewards/api/offers/{beyond}", headers=headers)
+    assert answer.status_code == 200
+    assert answer.get_json()["offer"]["offer_id"] == beyond
+    missing = client.get("/rewards/api/offers/999999999", headers=headers)
+    assert missing.status_code == 404
+    assert missing.get_json()["error"]["code"] == "offer_not_found"
+
+
 def test_a_waiter_that_gives_up_does_not_lose_the_place() -> None:
     from revu_widgets.client import _FairSlots
 

@@ -25,6 +25,7 @@ from revu_widgets.snapshots import (
     encode_progress,
     fingerprint,
 )
+from revu_widgets.upstream_http import page_digest
 
 from .concurrency import (
     MEMBER,
@@ -211,3 +212,24 @@ def test_a_wrong_store_setting_fails_at_start_with_a_clear_message(
     with pytest.raises(ConfigurationError) as failure:
         make_host(**config)
     assert next(iter(config)) in str(failure.value)
+
+
+def test_the_fingerprint_sees_steps_of_offers_read_only_for_the_summary(
+    fake_revu_server: Any,
+) -> None:
+    client = RevUClient(FAKE_API_KEY, fake_revu_server.url)
+    first = client.get_all_progress(MEMBER, complete=False)
+    again = client.get_all_progress(MEMBER, complete=False)
+    assert first.support_id != again.support_id
+    assert fingerprint(first) == fingerprint(again)
+    fake_revu_server.app.advance(MEMBER)
+    assert fingerprint(client.get_all_progress(MEMBER, complete=False)) != fingerprint(first)
+
+
+def test_a_page_digest_leaves_out_the_support_reference_only() -> None:
+    body = b'{"support_id": "ref-1", "offers": [{"offer_id": 7, "events": [{"status": ""}]}]}'
+    same = body.replace(b"ref-1", b"ref-2")
+    step_done = body.replace(b'""', b'"Completed"')
+    assert page_digest(body, "ref-1") == page_digest(same, "ref-2")
+    assert page_digest(body, "ref-1") != page_digest(step_done, "ref-1")
+    assert page_digest(body, None) != page_digest(same, None)
