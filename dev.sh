@@ -84,7 +84,12 @@ case "${1:-}" in
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/mypy"
     build_docs
-    exec "$VENV/bin/python" -m pytest "$@"
+    # The browser tests take their screenshots of this build instead of building it again.
+    export REVU_BUILT_MANUAL="$PWD/docs/_build/html"
+    # The tests run in parallel, one worker per CPU (TEST_WORKERS=0 runs them in this process).
+    # A test file stays on one worker, so its module fixtures (a wheel build, a gunicorn, a
+    # browser) start once; see CONTRIBUTING.md for what that asks of fixtures.
+    exec "$VENV/bin/python" -m pytest -n "${TEST_WORKERS:-auto}" --dist loadfile "$@"
     ;;
   docs)
     shift

@@ -479,7 +479,8 @@ class ProgressSummary:
             return self.total
         if status is RewardStatus.REVERSED:
             return self.reversed + self.expired + self.reversed_or_expired
-        return int(getattr(self, status.value, 0))
+        count: int = getattr(self, status.value)
+        return count
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ to know, not guess, that every reader is walking or waiting before the fake lets
 
 from __future__ import annotations
 
+import gc
 import sys
 import threading
 import time
@@ -69,9 +70,22 @@ def upstream_walks(fake: FakeRevU, user_id: str = MEMBER) -> int:
     )
 
 
+def _frames() -> dict[int, Any]:
+    """``sys._current_frames()`` with the garbage collector off: on CPython 3.11 a collection
+    that starts inside that call can run a finalizer that needs the lock the call holds, and
+    the whole process hangs (seen under load, with many threads)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return sys._current_frames()
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def waiting_or_walking(thread: threading.Thread) -> bool:
     """Whether ``thread`` is walking RevU, or waiting for another reader's walk."""
-    frame = sys._current_frames().get(thread.ident or -1)
+    frame = _frames().get(thread.ident or -1)
     while frame is not None:
         if (Path(frame.f_code.co_filename), frame.f_code.co_name) in _WAITING_OR_WALKING:
             return True

@@ -1,4 +1,11 @@
-"""Shared fixtures: the fake RevU on loopback and a small host site with the kit installed."""
+"""Shared fixtures: the fake RevU on loopback and a small host site with the kit installed.
+
+``./dev.sh test`` runs the suite on several pytest-xdist workers (one process each, a test file
+stays on one worker). Fixtures must therefore not share anything between processes: servers on
+free loopback ports (port 0), files under ``tmp_path``/``tmp_path_factory``, one redis-server per
+test; a file a test writes into the checkout (a screenshot) has a name no other test writes,
+and is replaced whole (:func:`tests.files.replace_file`).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +19,8 @@ from flask.testing import FlaskClient
 from revu_widgets import RevUWidgets
 from revu_widgets.fake import FAKE_API_KEY
 from revu_widgets.fake.server import FakeServer
+
+from .reliability.scan_totals import TOTALS, WORKER_OUTPUT_KEY
 
 pytest_plugins = ["revu_widgets.fake.pytest_plugin", "tests.redis_server"]
 
@@ -53,8 +62,10 @@ def make_host(fake_revu_server: FakeServer) -> HostFactory:
             REVU_API_KEY=FAKE_API_KEY,
             REVU_BASE_URL=fake_revu_server.url,
             REVU_MAX_RETRIES=0,
-            REVU_TIMEOUT=(2.0, 2.0),
-            REVU_DEADLINE=3.0,
+            # Generous: a heavy member's history on a machine busy with parallel test workers
+            # takes seconds. Tests of a hanging RevU set short limits of their own.
+            REVU_TIMEOUT=(10.0, 10.0),
+            REVU_DEADLINE=20.0,
             # These tests change the fake between requests: every request must see its current
             # answer. Snapshot reuse has its own tests (test_store.py).
             REVU_CACHE_SECONDS=0,
@@ -92,3 +103,28 @@ def sign_in(client: FlaskClient, user_id: str) -> FlaskClient:
 def member(host: Flask) -> FlaskClient:
     """A browser signed in as an active member with offers in every status."""
     return sign_in(host.test_client(), "alex-1")
+
+
+# -- the API key guard's counts, over every worker ---------------------------------------------
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a worker: hand what the key guard scanned to the controlling process."""
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput[WORKER_OUTPUT_KEY] = TOTALS.as_dict()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """On the controller: add up a finished worker's counts."""
+    counts = getattr(node, "workeroutput", {}).get(WORKER_OUTPUT_KEY)
+    if counts:
+        TOTALS.add(counts)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """Say how much the key guard scanned, so a clean run is visibly a real one."""
+    line = TOTALS.summary()
+    if line is not None:
+        terminalreporter.write_line(line)

@@ -35,33 +35,46 @@ class RedisServer:
         )
         if binary is None:
             pytest.fail(INSTALL_HINT, pytrace=False)
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
         self._dir = tempfile.TemporaryDirectory(prefix="revu-redis-")
-        self._process = subprocess.Popen(
-            [
-                binary,
-                "--port", str(self.port),
-                "--bind", "127.0.0.1",
-                "--save", "",
-                "--appendonly", "no",
-                "--dir", self._dir.name,
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        # A free port can be taken by another process (a parallel test worker) between the
+        # probe and redis-server's bind: then redis-server exits, and a new port is tried.
+        for _attempt in range(5):
+            self.port = free_port()
+            self.url = f"redis://127.0.0.1:{self.port}/0"
+            self._process = subprocess.Popen(
+                [
+                    binary,
+                    "--port", str(self.port),
+                    "--bind", "127.0.0.1",
+                    "--save", "",
+                    "--appendonly", "no",
+                    "--dir", self._dir.name,
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+            if self._started():
+                return
+        self.stop()
+        pytest.fail(f"redis-server did not start (last port tried: {self.port})", pytrace=False)
+
+    def _started(self) -> bool:
         give_up = time.monotonic() + 15
         while not self._answers():
-            if self._process.poll() is not None or time.monotonic() > give_up:
-                self.stop()
-                pytest.fail(f"redis-server did not start on port {self.port}", pytrace=False)
+            if self._process.poll() is not None:
+                return False
+            if time.monotonic() > give_up:
+                self.kill()
+                return False
             time.sleep(0.02)
+        return True
 
     def _answers(self) -> bool:
+        # This server, not another one that holds the port: it names its own directory.
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as conn:
-                conn.sendall(b"PING\r\n")
-                return conn.recv(16).startswith(b"+PONG")
+                conn.sendall(b"CONFIG GET dir\r\n")
+                return self._dir.name.encode() in conn.recv(4096)
         except OSError:
             return False
 

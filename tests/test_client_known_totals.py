@@ -6,6 +6,7 @@ every page in one round trip. These tests run over loopback against the fake Rev
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -13,6 +14,7 @@ from typing import Any
 import pytest
 
 from revu_widgets import RevUClient
+from revu_widgets.errors import RevUError
 from revu_widgets.fake import FAKE_API_KEY, FakeRevU
 from revu_widgets.fake.server import FakeServer
 
@@ -20,7 +22,7 @@ from revu_widgets.fake.server import FakeServer
 @pytest.fixture
 def client(fake_revu_server: FakeServer) -> Iterator[RevUClient]:
     """A client of the fake with no retries."""
-    revu = RevUClient(FAKE_API_KEY, fake_revu_server.url, max_retries=0, deadline=10)
+    revu = RevUClient(FAKE_API_KEY, fake_revu_server.url, max_retries=0, deadline=30)
     yield revu
     revu.close()
 
@@ -34,16 +36,36 @@ def test_second_walk_of_a_long_history_takes_one_round_trip(
 ) -> None:
     fake_revu.set_offers("long-1", _offers(1200))
     client.get_all_progress("long-1")
-    # Long enough that the work around the requests, even on a busy machine, is small beside it.
-    fake_revu.latency = 2.0
+    before = len(fake_revu.requests)
+    # Every answer now waits an hour: all three pages can only arrive at the fake together if
+    # none waited for another's answer (one round trip, not three).
+    fake_revu.latency = 3600
+    errors: list[BaseException] = []
 
-    started = time.monotonic()
+    def walk() -> None:
+        try:
+            client.get_all_progress("long-1")
+        except RevUError as error:
+            errors.append(error)
+
+    walker = threading.Thread(target=walk)
+    walker.start()
+    give_up = time.monotonic() + 30
+    while len(fake_revu.requests) - before < 3:
+        assert time.monotonic() < give_up, "the pages were not all asked for at once"
+        time.sleep(0.01)
+    offsets = sorted(int(r.query["offset"]) for r in fake_revu.requests[before:])
+    assert offsets == [0, 500, 1000]
+    fake_revu.latency = 0
+    fake_revu.release()
+    walker.join(30)
+    assert not walker.is_alive()
+    assert len(errors) == 1, "the walk cut short by the fake ends in the kit's error"
+
+    before = len(fake_revu.requests)
     progress = client.get_all_progress("long-1")
-    elapsed = time.monotonic() - started
-
     assert len(progress.offers) == 1200
-    # Two round trips (first page, then the rest) would take at least 4 s.
-    assert elapsed < 4.0
+    assert len(fake_revu.requests) - before == 3
 
 
 def test_history_that_grew_since_the_last_walk_is_read_to_the_end(

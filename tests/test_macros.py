@@ -430,6 +430,32 @@ def test_progress_summary_mentions_overdue(app: Flask) -> None:
     assert "1 offer pending, 1 overdue" in html
 
 
+def test_progress_summary_says_what_each_total_includes(app: Flask) -> None:
+    html = render(app, "{{ progress_summary(s) }}", s=ProgressSummary.from_offers([]))
+    (about,) = find(html, "details", class_="revu-summary__about")
+    assert "open" not in about.attrs
+    assert "What the totals include" in html
+    assert "Pending: the whole rewards of offers waiting for credit, partial credits included." in (
+        html
+    )
+    german = render(app, "{{ progress_summary(s) }}", "de", s=ProgressSummary.from_offers([]))
+    assert "Was die Summen enthalten" in german
+
+
+def test_overdue_notice_names_the_report_and_the_claim_details(app: Flask) -> None:
+    overdue = make_offer(
+        OfferState.PENDING, credit_window=timedelta(days=1), as_of=T0 + timedelta(days=30)
+    )
+    html = render(
+        app,
+        '{% from "revu_widgets/macros.html" import overdue_notice %}'
+        '{{ overdue_notice(offers, detail_url_for="/o/{offer_id}") }}',
+        offers=[overdue, make_offer(OfferState.CREDITED)],
+    )
+    assert find(html, "a", href="/o/7")
+    assert "Open an offer to send “Report a problem”, or to copy its claim details" in html
+
+
 # --- revu_assets ----------------------------------------------------------------------------
 
 

@@ -268,13 +268,16 @@ def test_host_pages_are_left_alone(host: Flask, member: FlaskClient) -> None:
     ],
 )
 def test_upstream_faults_become_friendly_pages_with_a_reference(
-    member: FlaskClient,
+    make_host: HostFactory,
     fake_revu: FakeRevU,
     fault: str,
     params: dict[str, Any],
     status: int,
     words: str,
 ) -> None:
+    # Short limits, so the hang ends at the deadline soon.
+    host = make_host(REVU_TIMEOUT=(2.0, 2.0), REVU_DEADLINE=3.0)
+    member = sign_in(host.test_client(), "alex-1")
     fake_revu.add_fault(fault, count=None, **params)
     response = member.get("/rewards/")
     html = response.get_data(as_text=True)

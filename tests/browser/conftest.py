@@ -50,7 +50,7 @@ CHROMIUM_ARGS = [
 ]
 SUPPORT_TOKEN = "browser-test-support-token-0123456789"
 #: Playwright's wait for anything on a loopback page; generous for a loaded 2-core CI box.
-DEFAULT_TIMEOUT_MS = 8_000
+DEFAULT_TIMEOUT_MS = 20_000
 
 
 def chromium_path() -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import subprocess
 import sys
 import threading
@@ -22,6 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from revu_widgets.state import full_progress, member_progress
 
+from ..files import replace_file
 from ..test_docs import example_offer, macro_examples
 from .conftest import ContextFactory, LiveSite, frozen_clock, sign_in
 from .test_screenshots import PNG_SIGNATURE, SHOTS, settle
@@ -68,7 +70,9 @@ def test_screenshot_of_each_macro_example(
         page.set_content(html, wait_until="load")
         expect(page.locator("#example .revu").first).to_be_visible()
         target = SHOTS / f"macro-{name}.png"
-        page.locator("#example").screenshot(path=target, animations="disabled", caret="hide")
+        replace_file(
+            target, page.locator("#example").screenshot(animations="disabled", caret="hide")
+        )
     save(target)
 
 
@@ -88,13 +92,20 @@ def test_screenshot_of_the_history_in_another_language(
         assert page.evaluate("document.documentElement.lang") == language
         settle(page)
         target = SHOTS / f"history-{language}-desktop-light.png"
-        page.screenshot(path=target, animations="disabled", caret="hide")
+        replace_file(target, page.screenshot(animations="disabled", caret="hide"))
     save(target)
 
 
 @pytest.fixture(scope="module")
 def built_manual(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The manual built from this checkout with warnings as errors."""
+    """The manual built from this checkout with warnings as errors.
+
+    ``./dev.sh test`` has just built it so (``docs/_build/html``) and says where in
+    ``$REVU_BUILT_MANUAL``; a plain pytest run builds it here.
+    """
+    prebuilt = Path(os.environ.get("REVU_BUILT_MANUAL", "") or "/nonexistent")
+    if (prebuilt / "index.html").is_file():
+        return prebuilt
     out = tmp_path_factory.mktemp("manual")
     done = subprocess.run(
         [
@@ -164,7 +175,7 @@ def test_screenshot_of_the_manual(
         # One macro's whole entry (purpose, example, signature, parameters, screenshot), or the
         # page as a reader first sees it.
         shot_of = page.locator(f"section#{fragment}") if fragment else page
-        shot_of.screenshot(path=target, animations="disabled", caret="hide")
+        replace_file(target, shot_of.screenshot(animations="disabled", caret="hide"))
     finally:
         page.context.close()
     save(target)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from ..files import replace_file
 from .conftest import ContextFactory, LiveSite, frozen_clock, sign_in, wait_for_js
 
 pytestmark = pytest.mark.browser
@@ -50,7 +51,7 @@ def settle(page: Page) -> None:
 
 def shoot(page: Page, name: str) -> None:
     path = SHOTS / f"{name}.png"
-    page.screenshot(path=path, animations="disabled", caret="hide")
+    replace_file(path, page.screenshot(animations="disabled", caret="hide"))
     data = path.read_bytes()
     assert data.startswith(PNG_SIGNATURE)
     assert len(data) < 400_000, f"{path.name} is {len(data)} bytes: keep README images small"

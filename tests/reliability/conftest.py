@@ -5,7 +5,7 @@ site sends it. While each test runs, :func:`key_watch` keeps every response the 
 client returns (body and headers), every log record any logger emits (message, arguments and
 formatted traceback) and every kit exception created (its text, repr and formatted chain); at
 the end of the test it fails the test if any of them holds the key or a 12-character piece of
-it. The terminal summary says how much was scanned over the whole run.
+it. The terminal summary says how much was scanned over the whole run (:mod:`.scan_totals`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -25,19 +24,7 @@ from revu_widgets.fake import FakeRevU
 from revu_widgets.fake.server import FakeServer
 
 from .hosts import SECRET_API_KEY, SECRET_FRAGMENTS, build_host, signed_in
-
-
-@dataclass(slots=True)
-class ScanTotals:
-    """What the key guard looked at over the whole run."""
-
-    responses: int = 0
-    log_records: int = 0
-    exceptions: int = 0
-    leaks: list[str] = field(default_factory=list)
-
-
-TOTALS = ScanTotals()
+from .scan_totals import TOTALS
 
 
 def leaked(text: str) -> bool:
@@ -126,15 +113,6 @@ def key_watch(monkeypatch: pytest.MonkeyPatch) -> Iterator[KeyWatch]:
     found = watch.findings()
     TOTALS.leaks.extend(found)
     assert not found, f"the API key leaked into: {', '.join(found)}"
-
-
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    """Say how much the key guard scanned, so a clean run is visibly a real one."""
-    if TOTALS.responses or TOTALS.log_records:
-        terminalreporter.write_line(
-            f"API key scan: {TOTALS.responses} responses, {TOTALS.log_records} log records, "
-            f"{TOTALS.exceptions} exceptions scanned; {len(TOTALS.leaks)} leaks"
-        )
 
 
 @pytest.fixture
