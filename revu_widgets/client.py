@@ -54,12 +54,14 @@ from .schemas import (
     Vocabulary,
     complete_offers,
     parse_progress_page,
+    read_envelope,
     read_step_facts,
 )
 from .upstream_http import (
     DEFAULT_BASE_URL,
     MAX_USER_ID_LENGTH,
     DeadlinePassed,
+    PageMemory,
     body_chunks,
     checked_country,
     checked_ipv4,
@@ -102,6 +104,8 @@ MAX_CONCURRENT_REQUESTS: Final = 8
 POOL_MAXSIZE: Final = 32
 #: Histories whose last known length is remembered, so their pages can be fetched at once.
 KNOWN_TOTALS: Final = 2048
+#: Offers of recent answers kept validated, to reuse when the same bytes come again.
+REMEMBERED_OFFERS: Final = 2500
 
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE: Final = 0.2
@@ -277,6 +281,7 @@ class RevUClient:
         self._holders: weakref.WeakSet[_ThreadSession] = weakref.WeakSet()
         self._pool: ThreadPoolExecutor | None = None
         self._known_totals = _RecentTotals(KNOWN_TOTALS)
+        self._pages = PageMemory(REMEMBERED_OFFERS)
 
     def __repr__(self) -> str:
         return (
@@ -748,15 +753,26 @@ class RevUClient:
                 "RevU answered with something that is not JSON (perhaps an error page from a "
                 "proxy). Try again in a minute."
             )
+        envelope = read_envelope(payload, vocabulary=self.vocabulary)
+        support_id = envelope.get("support_id")
+        digest = page_digest(body, support_id)
+        now = datetime.now(UTC)
+        key = (digest, query.only)
+        known = self._pages.recall(key, now=now, support_id=support_id)
+        if known is not None:
+            return known
         page = parse_progress_page(
             payload,
-            now=datetime.now(UTC),
+            now=now,
             offset=query.offset,
             limit=query.limit,
             vocabulary=self.vocabulary,
             only=query.only,
+            envelope=envelope,
         )
-        return replace(page, digest=page_digest(body, page.support_id))
+        page = replace(page, digest=digest)
+        self._pages.keep(key, page)
+        return page
 
     def _log(self, query: _Query, outcome: object, started: float, attempt: int) -> None:
         logger.info(

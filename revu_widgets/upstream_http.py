@@ -12,8 +12,11 @@ import hashlib
 import ipaddress
 import json
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
@@ -34,7 +37,7 @@ from .errors import (
     UpstreamUnavailableError,
     UserBannedError,
 )
-from .models import RewardStatus
+from .models import ProgressPage, RewardStatus
 from .schemas import raw_error_code, raw_support_id
 
 #: RevU's production address (``REVU_BASE_URL``'s default).
@@ -125,6 +128,55 @@ def page_digest(body: bytes, reference: str | None) -> str:
     if reference:
         body = body.replace(reference.encode(), b"")
     return hashlib.blake2b(body, digest_size=16).hexdigest()
+
+
+class PageMemory:
+    """Validated pages of recent answers, by :func:`page_digest` and what was read of them.
+
+    A walk that gets the same bytes as an earlier one (a history re-read when its snapshot
+    has expired, or after a postback that changed another page) reuses that page's validation
+    instead of reading its offers again; each offer's derived fields (overdue, expired) are
+    recomputed for the new moment. At most ``offers`` offers are kept, least recently used
+    forgotten first.
+    """
+
+    def __init__(self, offers: int) -> None:
+        self._room = offers
+        self._lock = threading.Lock()
+        self._pages: OrderedDict[tuple[str, tuple[str, ...] | None], ProgressPage] = OrderedDict()
+        self._held = 0
+
+    def recall(
+        self,
+        key: tuple[str, tuple[str, ...] | None],
+        *,
+        now: datetime,
+        support_id: str | None,
+    ) -> ProgressPage | None:
+        """The page validated for ``key``, as read at ``now`` with this request's reference."""
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None:
+                return None
+            self._pages.move_to_end(key)
+        return replace(
+            page,
+            offers=tuple(replace(offer, as_of=now) for offer in page.offers),
+            support_id=support_id,
+        )
+
+    def keep(self, key: tuple[str, tuple[str, ...] | None], page: ProgressPage) -> None:
+        """Remember ``page`` (validated) for ``key``."""
+        if len(page.offers) > self._room:
+            return
+        with self._lock:
+            old = self._pages.pop(key, None)
+            self._held -= len(old.offers) if old is not None else 0
+            self._pages[key] = page
+            self._held += len(page.offers)
+            while self._held > self._room:
+                _, forgotten = self._pages.popitem(last=False)
+                self._held -= len(forgotten.offers)
 
 
 def decode_json(body: bytes) -> object | None:

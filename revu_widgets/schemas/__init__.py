@@ -345,6 +345,31 @@ def _load_offers(
 _URL_FIELDS: Final = ("image_url", "click_url")
 
 
+def read_envelope(
+    payload: object, *, vocabulary: Vocabulary = DOCUMENTED_VOCABULARY
+) -> dict[str, Any]:
+    """The outside of one decoded Get Progress answer, validated (its ``offers`` left raw).
+
+    Raises :class:`~revu_widgets.errors.BadPayloadError` (with dotted ``field_paths``, never
+    values) when it is wrong.
+    """
+    names = VOCABULARY_IN_USE.set(vocabulary)
+    try:
+        envelope: dict[str, Any] = _ENVELOPE_SCHEMA.load(payload)  # type: ignore[arg-type]
+    except ValidationError as error:
+        paths = field_paths(error)
+        raise BadPayloadError(
+            "RevU's Get Progress answer did not have the expected shape (problem at: "
+            f"{', '.join(paths)}). Try again later; if it keeps happening, contact RevU "
+            "support and quote the reference.",
+            field_paths=paths,
+            reference=raw_support_id(payload),
+        ) from None
+    finally:
+        VOCABULARY_IN_USE.reset(names)
+    return envelope
+
+
 def parse_progress_page(
     payload: object,
     *,
@@ -353,6 +378,7 @@ def parse_progress_page(
     limit: int | None = None,
     vocabulary: Vocabulary = DOCUMENTED_VOCABULARY,
     only: Collection[str] | None = None,
+    envelope: Mapping[str, Any] | None = None,
 ) -> ProgressPage:
     """Validate one decoded Get Progress answer into a :class:`ProgressPage`.
 
@@ -360,26 +386,17 @@ def parse_progress_page(
     ``offset`` and ``limit`` are what the request asked for; they fill in when the envelope
     leaves them out. ``vocabulary`` says which upstream names are read. ``only`` reads just
     those offer fields (e.g. :data:`SUMMARY_FIELDS`); the offers are then marked incomplete.
+    ``envelope`` is what :func:`read_envelope` already read from ``payload``, if it did.
 
     Raises :class:`~revu_widgets.errors.BadPayloadError` (with dotted ``field_paths``, never
     values) when the envelope is wrong. Offers without a usable id are skipped; other bad
     fields are left out of their offer.
     """
+    if envelope is None:
+        envelope = read_envelope(payload, vocabulary=vocabulary)
     names = VOCABULARY_IN_USE.set(vocabulary)
     as_of = AS_OF.set(now or datetime.now(UTC))
     try:
-        try:
-            envelope: dict[str, Any] = _ENVELOPE_SCHEMA.load(payload)  # type: ignore[arg-type]
-        except ValidationError as error:
-            paths = field_paths(error)
-            raise BadPayloadError(
-                "RevU's Get Progress answer did not have the expected shape (problem at: "
-                f"{', '.join(paths)}). Try again later; if it keeps happening, contact RevU "
-                "support and quote the reference.",
-                field_paths=paths,
-                reference=raw_support_id(payload),
-            ) from None
-
         raw_offers: list[Any] = envelope["offers"]
         offers: list[Offer] = []
         skipped: list[SkippedOffer] = []
@@ -452,6 +469,7 @@ __all__ = [
     "raw_error_code",
     "raw_offer_id",
     "raw_support_id",
+    "read_envelope",
     "read_step_facts",
     "step_status_from_word",
 ]
