@@ -43,7 +43,7 @@ def _worker(kind: str, base_url: str, count: int) -> None:
     for _ in range(count):
         if client.get(url, headers=headers).status_code != 200:
             raise SystemExit(f"{kind}: {url} failed")
-    kit_loaded = "revu_widgets.presentation" in sys.modules
+    kit_loaded = "revu_widgets.templating" in sys.modules
     print(json.dumps({"peak_kib": _peak_kib(), "kit_loaded": kit_loaded}))
 
 

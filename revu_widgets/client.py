@@ -19,7 +19,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -404,7 +404,10 @@ class RevUClient:
             # Offers whose state, order or totals depend on their steps get their steps' facts.
             undecided = [o for o in offers if not o.summary_without_steps]
             if undecided:
-                decided = {o.offer_id: o for o in read_step_facts(undecided, self.vocabulary)}
+                decided = {
+                    o.offer_id: o
+                    for o in self._pages.reread("step facts", undecided, self._read_step_facts)
+                }
                 offers = [decided.get(o.offer_id, o) for o in offers]
         offers.sort(key=activity_sort_key)
         return UserProgress(
@@ -441,7 +444,13 @@ class RevUClient:
     def complete_offers(self, offers: Iterable[Offer]) -> tuple[Offer, ...]:
         """``offers`` read in full (those read with ``complete=False`` get the fields they
         were read without)."""
+        return self._pages.reread("full", offers, self._read_in_full)
+
+    def _read_in_full(self, offers: Sequence[Offer]) -> tuple[Offer, ...]:
         return complete_offers(offers, self.vocabulary)
+
+    def _read_step_facts(self, offers: Sequence[Offer]) -> tuple[Offer, ...]:
+        return read_step_facts(offers, self.vocabulary)
 
     def get_offer(self, user_id: str, offer_id: int) -> Offer | None:
         """The user's progress on one offer, or ``None`` when they have none.

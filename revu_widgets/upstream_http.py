@@ -15,7 +15,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -37,7 +37,7 @@ from .errors import (
     UpstreamUnavailableError,
     UserBannedError,
 )
-from .models import ProgressPage, RewardStatus
+from .models import Offer, ProgressPage, RewardStatus
 from .schemas import raw_error_code, raw_support_id
 
 #: RevU's production address (``REVU_BASE_URL``'s default).
@@ -136,8 +136,9 @@ class PageMemory:
     A walk that gets the same bytes as an earlier one (a history re-read when its snapshot
     has expired, or after a postback that changed another page) reuses that page's validation
     instead of reading its offers again; each offer's derived fields (overdue, expired) are
-    recomputed for the new moment. At most ``offers`` offers are kept, least recently used
-    forgotten first.
+    recomputed for the new moment. What was read again of a remembered page's offers (in full
+    for the screen, or their steps' facts) is kept with the page and reused the same way. At
+    most ``offers`` offers are kept, least recently used forgotten first.
     """
 
     def __init__(self, offers: int) -> None:
@@ -145,6 +146,10 @@ class PageMemory:
         self._lock = threading.Lock()
         self._pages: OrderedDict[tuple[str, tuple[str, ...] | None], ProgressPage] = OrderedDict()
         self._held = 0
+        # The raw offers of remembered pages by identity (the pages hold them, so an id is not
+        # reused while it is listed), and what each was read again as, by purpose.
+        self._sources: dict[int, Mapping[str, Any]] = {}
+        self._rereads: dict[tuple[str, int], Offer] = {}
 
     def recall(
         self,
@@ -171,12 +176,64 @@ class PageMemory:
             return
         with self._lock:
             old = self._pages.pop(key, None)
-            self._held -= len(old.offers) if old is not None else 0
+            if old is not None:
+                self._forget(old)
             self._pages[key] = page
             self._held += len(page.offers)
+            for offer in page.offers:
+                if offer.source is not None:
+                    self._sources[id(offer.source)] = offer.source
             while self._held > self._room:
                 _, forgotten = self._pages.popitem(last=False)
-                self._held -= len(forgotten.offers)
+                self._forget(forgotten)
+
+    def reread(
+        self,
+        purpose: str,
+        offers: Iterable[Offer],
+        read: Callable[[Sequence[Offer]], Sequence[Offer]],
+    ) -> tuple[Offer, ...]:
+        """``read(offers)`` (the same offers, each read again for ``purpose``), reusing what
+        an earlier read of a remembered page's raw offer gave, at each offer's moment."""
+        listed = tuple(offers)
+        done: dict[int, Offer] = {}
+        with self._lock:
+            for index, offer in enumerate(listed):
+                source = offer.source
+                if source is None or self._sources.get(id(source)) is not source:
+                    continue
+                earlier = self._rereads.get((purpose, id(source)))
+                if earlier is not None:
+                    done[index] = earlier
+        rest = [offer for index, offer in enumerate(listed) if index not in done]
+        fresh = iter(read(rest) if rest else ())
+        result: list[Offer] = []
+        with self._lock:
+            for index, offer in enumerate(listed):
+                earlier = done.get(index)
+                if earlier is not None:
+                    again = earlier
+                    if earlier.as_of != offer.as_of:
+                        again = replace(earlier, as_of=offer.as_of)
+                else:
+                    again = next(fresh)
+                    source = offer.source
+                    if source is not None and self._sources.get(id(source)) is source:
+                        self._rereads[(purpose, id(source))] = again
+                result.append(again)
+        return tuple(result)
+
+    def _forget(self, page: ProgressPage) -> None:
+        self._held -= len(page.offers)
+        for offer in page.offers:
+            if offer.source is not None and self._sources.get(id(offer.source)) is offer.source:
+                del self._sources[id(offer.source)]
+                for purpose in _REREADS:
+                    self._rereads.pop((purpose, id(offer.source)), None)
+
+
+#: What :meth:`PageMemory.reread` keeps reads for.
+_REREADS: Final = ("full", "step facts")
 
 
 def decode_json(body: bytes) -> object | None:

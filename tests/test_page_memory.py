@@ -107,3 +107,23 @@ def test_the_memory_forgets_the_least_recently_used_pages_beyond_its_room() -> N
     assert memory.recall(("b", None), now=now, support_id=None) is None
     assert memory.recall(("a", None), now=now, support_id=None) is not None
     assert memory.recall(("c", None), now=now, support_id=None) is not None
+
+
+def test_offers_read_again_for_the_screen_are_reused_and_still_agree(
+    client: RevUClient, fake_revu_server: FakeServer
+) -> None:
+    first = client.get_all_progress(MEMBER, complete=False)
+    shown = client.complete_offers(first.offers[:5])
+    again = client.get_all_progress(MEMBER, complete=False)
+    shown_again = client.complete_offers(again.offers[:5])
+    fresh_client = RevUClient(FAKE_API_KEY, fake_revu_server.url, max_retries=0)
+    try:
+        fresh = fresh_client.get_all_progress(MEMBER, complete=False)
+        fresh_shown = fresh_client.complete_offers(fresh.offers[:5])
+    finally:
+        fresh_client.close()
+
+    assert all(o.complete for o in shown_again)
+    assert [o.as_of for o in shown_again] == [o.as_of for o in again.offers[:5]]
+    assert [_content(o) for o in shown_again] == [_content(o) for o in fresh_shown]
+    assert [_content(o) for o in shown_again] == [_content(o) for o in shown]
