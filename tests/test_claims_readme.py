@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,11 +11,11 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 from .conftest import HostFactory, sign_in
 from .known_offers import known_offers
+from .servers import serve_wsgi
 
 CLAIMS_PAGE = Path(__file__).resolve().parents[1] / "docs" / "claims.md"
 PNG = b"\x89PNG\r\n\x1a\n" + bytes(64)
@@ -60,16 +59,9 @@ class HelpDesk:
 @pytest.fixture
 def help_desk() -> Iterator[HelpDesk]:
     desk = HelpDesk()
-    server = make_server("127.0.0.1", 0, desk, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    desk.url = f"http://127.0.0.1:{server.server_port}"
-    try:
+    with serve_wsgi(desk) as url:
+        desk.url = url
         yield desk
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 @pytest.fixture

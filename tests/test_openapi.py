@@ -9,7 +9,6 @@ the same cases every time).
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,6 @@ import schemathesis
 import yaml
 from flask import Flask, redirect, request, session
 from openapi_spec_validator import validate as validate_openapi
-from werkzeug.serving import make_server
 from werkzeug.wrappers import Response
 
 from revu_widgets import RevUWidgets
@@ -29,6 +27,7 @@ from revu_widgets.fake import FAKE_API_KEY, FakeRevU
 from revu_widgets.fake.server import serve_in_thread
 
 from .known_offers import credited_offer, known_offers
+from .servers import serve_wsgi
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 MEMBER_DOC = DOCS / "member-api.openapi.yaml"
@@ -118,15 +117,10 @@ def live_host() -> Iterator[tuple[str, FakeRevU]]:
     fake = FakeRevU()
     fake.set_offers(MEMBER, [*known_offers(), credited_offer()])
     with serve_in_thread(fake) as upstream:
-        server = make_server("127.0.0.1", 0, host_app(upstream.url), threaded=True)
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
         try:
-            yield f"http://127.0.0.1:{server.server_port}", fake
+            with serve_wsgi(host_app(upstream.url)) as url:
+                yield url, fake
         finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
             fake.release()
 
 

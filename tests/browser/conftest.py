@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import itertools
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ from playwright.sync_api import (
     Route,
     sync_playwright,
 )
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler
 
 from demo_app import revu
 from demo_app.accounts import find_user
@@ -38,6 +37,7 @@ from revu_widgets.fake import FakeRevU
 from revu_widgets.fake.app import IMAGES_PREFIX
 
 from ..demo_site import demo_on_fake
+from ..servers import serve_wsgi
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -114,17 +114,8 @@ def live_site() -> Iterator[LiveSite]:
         with app.app_context():
             fake = revu.fake
         assert fake is not None, "REVU_USE_FAKE did not start the embedded fake RevU"
-        server = make_server(
-            "127.0.0.1", 0, _closing_responses(app), threaded=True, request_handler=_QuietHandler
-        )
-        thread = threading.Thread(target=server.serve_forever, name="live-site", daemon=True)
-        thread.start()
-        try:
-            yield LiveSite(f"http://127.0.0.1:{server.server_port}", app, fake)
-        finally:
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
+        with serve_wsgi(_closing_responses(app), request_handler=_QuietHandler) as url:
+            yield LiveSite(url, app, fake)
 
 
 @pytest.fixture

@@ -8,17 +8,15 @@ naming the fix; the second is applied and nothing is reported.
 from __future__ import annotations
 
 import logging
-import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from jinja2 import DictLoader
 from playwright.sync_api import Browser
-from werkzeug.serving import make_server
 
 from ..conftest import HostFactory
+from ..servers import serve_wsgi
 from .conftest import DEFAULT_TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
@@ -27,18 +25,6 @@ LAYOUT = """<!doctype html>
 <html lang="en"><head><title>{% block title %}{% endblock %}</title>
 <style{{ nonce_attribute }}>header { color: rgb(1, 2, 3); }</style></head>
 <body><header>Host site</header>{% block content %}{% endblock %}</body></html>"""
-
-
-def serve(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def host_with_layout(make_host: HostFactory, nonce: bool) -> Flask:
@@ -75,7 +61,7 @@ def test_blocked_inline_style_in_the_host_layout_is_logged_with_the_fix(
     browser: Browser, make_host: HostFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="revu_widgets.csp")
-    for base in serve(host_with_layout(make_host, nonce=False)):
+    with serve_wsgi(host_with_layout(make_host, nonce=False)) as base:
         assert header_colour(browser, base + "/rewards/") != "rgb(1, 2, 3)"
         deadline = time.monotonic() + 15
         while not csp_lines(caplog) and time.monotonic() < deadline:
@@ -91,6 +77,6 @@ def test_inline_style_with_the_kit_nonce_applies_and_is_not_reported(
     browser: Browser, make_host: HostFactory, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="revu_widgets.csp")
-    for base in serve(host_with_layout(make_host, nonce=True)):
+    with serve_wsgi(host_with_layout(make_host, nonce=True)) as base:
         assert header_colour(browser, base + "/rewards/") == "rgb(1, 2, 3)"
     assert csp_lines(caplog) == []

@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from flask import Flask, Response, g, jsonify, render_template
-from werkzeug.serving import make_server
 
 from revu_widgets import presentation
 from revu_widgets.listing import ListArgs
@@ -32,6 +31,7 @@ from revu_widgets.models import (
 )
 
 from ..kit_app import kit_app
+from ..servers import serve_wsgi
 from .conftest import wait_for_js
 
 pytestmark = pytest.mark.browser
@@ -165,13 +165,8 @@ def upstream() -> Upstream:
 
 @pytest.fixture
 def base_url(upstream: Upstream) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, build_app(upstream), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
+    with serve_wsgi(build_app(upstream)) as url:
+        yield url
 
 
 @pytest.fixture

@@ -8,19 +8,15 @@ shows the change without a reload. The interval poll is set far away (60 s) and 
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from flask import Flask, request
+from flask import request
 from playwright.sync_api import Browser, expect
-from werkzeug.serving import make_server
 
 from revu_widgets.fake import FakeRevU
 
 from ..conftest import HostFactory
 from ..redis_server import RedisServer
+from ..servers import serve_wsgi
 
 pytestmark = pytest.mark.browser
 
@@ -30,19 +26,6 @@ SHOWN_WITHIN_MS = 2_000
 
 def member_from_cookie() -> str | None:
     return request.cookies.get("member")
-
-
-@contextmanager
-def served(app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
 
 
 def test_refresh_on_one_instance_updates_a_page_open_on_another(
@@ -58,7 +41,7 @@ def test_refresh_on_one_instance_updates_a_page_open_on_another(
     second = make_host(signed_in=member_from_cookie, **config)
     pending = next(o for o in fake_revu.offers_for(MEMBER) if o["reward_status"] == 4)
 
-    with served(first) as first_url:
+    with serve_wsgi(first) as first_url:
         context = browser.new_context()
         try:
             context.add_cookies([{"name": "member", "value": MEMBER, "url": first_url}])
@@ -83,7 +66,7 @@ def test_the_interval_poll_asks_with_the_etag_and_takes_a_304(
 ) -> None:
     app = make_host(signed_in=member_from_cookie, REVU_REFRESH_SECONDS=2, REVU_CACHE_SECONDS=60)
     offer_id = fake_revu.offers_for(MEMBER)[0]["offer_id"]
-    with served(app) as url:
+    with serve_wsgi(app) as url:
         context = browser.new_context()
         try:
             context.add_cookies([{"name": "member", "value": MEMBER, "url": url}])
