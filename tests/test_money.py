@@ -26,9 +26,9 @@ NOW = datetime.now(UTC)
 # Distinctive USD figures: none of them may appear anywhere a member (or the support chatbot,
 # or the CLI) reads.
 USD_FIGURES = ("0.37", "0.63", "1.11", "2.22", "3.33", "9.87", "6.54")
-# A page's version stamp is "<generation>.<hex digest>": not a figure, though a digest may
-# begin with "63" (so "0.63…").
-VERSION_STAMP = re.compile(r"\b\d+\.[0-9a-f]{16,}\b")
+# Random or derived tokens are not figures: a page's version stamp ("<generation>.<hex digest>",
+# whose digest may begin with "63", so "0.63…") and CSP nonces (base64, which may hold "USD").
+TOKENS = re.compile(r"\b\d+\.[0-9a-f]{16,}\b|nonce=\"[^\"]*\"")
 
 
 def iso(moment: datetime) -> str:
@@ -93,7 +93,7 @@ def member_get(client: FlaskClient, path: str) -> str:
 
 
 def assert_no_usd(text: str, where: str) -> None:
-    text = VERSION_STAMP.sub("", text)
+    text = TOKENS.sub("", text)
     for figure in USD_FIGURES:
         assert not re.search(rf"(?<![\d.]){re.escape(figure)}(?!\d)", text), (figure, where)
     assert "USD" not in text, where
