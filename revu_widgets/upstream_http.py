@@ -135,10 +135,12 @@ class PageMemory:
 
     A walk that gets the same bytes as an earlier one (a history re-read when its snapshot
     has expired, or after a postback that changed another page) reuses that page's validation
-    instead of reading its offers again; each offer's derived fields (overdue, expired) are
-    recomputed for the new moment. What was read again of a remembered page's offers (in full
-    for the screen, or their steps' facts) is kept with the page and reused the same way. At
-    most ``offers`` offers are kept, least recently used forgotten first.
+    instead of reading its offers again; each offer is brought to the new moment
+    (:meth:`Offer.at`: its derived fields, overdue and expired, are derived again only when
+    an expiry or an expected credit date passed in between). What was read again of a
+    remembered page's offers (in full for the screen, or their steps' facts) is kept with the
+    page and reused the same way. At most ``offers`` offers are kept, least recently used
+    forgotten first.
     """
 
     def __init__(self, offers: int) -> None:
@@ -166,7 +168,7 @@ class PageMemory:
             self._pages.move_to_end(key)
         return replace(
             page,
-            offers=tuple(replace(offer, as_of=now) for offer in page.offers),
+            offers=tuple(offer.at(now) for offer in page.offers),
             support_id=support_id,
         )
 
@@ -212,9 +214,7 @@ class PageMemory:
             for index, offer in enumerate(listed):
                 earlier = done.get(index)
                 if earlier is not None:
-                    again = earlier
-                    if earlier.as_of != offer.as_of:
-                        again = replace(earlier, as_of=offer.as_of)
+                    again = earlier.at(offer.as_of)
                 else:
                     again = next(fresh)
                     source = offer.source
