@@ -15,8 +15,8 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
@@ -234,6 +234,151 @@ class PageMemory:
 
 #: What :meth:`PageMemory.reread` keeps reads for.
 _REREADS: Final = ("full", "step facts")
+
+
+#: A question put to RevU: the request's path and query (the same bytes answer every subset).
+Question = tuple[str, tuple[tuple[str, str], ...]]
+
+# What json.loads takes for whitespace, and its decoder (raw_decode reads one value at an index).
+_JSON_SPACE: Final = re.compile(r"[ \t\n\r]*")
+_JSON: Final = json.JSONDecoder()
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAnswer:
+    """An answer's body decoded as :func:`json.loads` would, with where its per-request
+    references sit: ``(key, start, end)`` of each top-level value under a reference key, in
+    ``text`` order."""
+
+    payload: object
+    text: str
+    references: tuple[tuple[str, int, int], ...] = ()
+
+    def again(self, body: bytes) -> DecodedAnswer | None:
+        """``body`` decoded, when it is this answer's text with other reference values.
+
+        Only the new reference values are decoded: the text between them is compared, and
+        equal text decodes to equal values. ``None`` when anything else differs.
+        """
+        text = _body_text(body)
+        if text is None or not isinstance(self.payload, dict):
+            return None
+        payload = dict(self.payload)
+        references = []
+        old = new = 0
+        try:
+            for key, start, end in self.references:
+                same = self.text[old:start]
+                if not text.startswith(same, new):
+                    return None
+                value, new_end = _JSON.raw_decode(text, new + len(same))
+                payload[key] = value
+                references.append((key, new + len(same), new_end))
+                old, new = end, new_end
+        except (ValueError, RecursionError):
+            return None
+        if text[new:] != self.text[old:]:
+            return None
+        return DecodedAnswer(payload, text, tuple(references))
+
+
+def decode_answer(body: bytes, reference_keys: Collection[str]) -> DecodedAnswer | None:
+    """``body`` decoded, noting where the top-level values under ``reference_keys`` sit;
+    ``None`` when it is not JSON (deep nesting and huge numbers too).
+
+    The top-level object is read key by key with the standard library's decoder, so the
+    result is what :func:`json.loads` gives (a repeated key keeps its last value).
+    """
+    text = _body_text(body)
+    if text is None:
+        return None
+    try:
+        return _decode_top_level(text, frozenset(reference_keys))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _body_text(body: bytes) -> str | None:
+    # As json.loads reads bytes: UTF-8, -16 or -32, told apart by the first bytes.
+    try:
+        return body.decode(json.detect_encoding(body), "surrogatepass")
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _decode_top_level(text: str, reference_keys: frozenset[str]) -> DecodedAnswer:
+    index = _after_space(text, 0)
+    if not text.startswith("{", index):
+        return DecodedAnswer(_JSON.decode(text), text)
+    payload: dict[str, Any] = {}
+    references = []
+    index = _after_space(text, index + 1)
+    closed = text.startswith("}", index)
+    while not closed:
+        if not text.startswith('"', index):
+            raise ValueError("a key was expected")
+        key, index = _JSON.raw_decode(text, index)
+        index = _after_space(text, index)
+        if not text.startswith(":", index):
+            raise ValueError("':' was expected")
+        start = _after_space(text, index + 1)
+        payload[key], index = _JSON.raw_decode(text, start)
+        if key in reference_keys:
+            references.append((key, start, index))
+        index = _after_space(text, index)
+        closed = text.startswith("}", index)
+        if not closed:
+            if not text.startswith(",", index):
+                raise ValueError("',' or '}' was expected")
+            index = _after_space(text, index + 1)
+    if _after_space(text, index + 1) != len(text):
+        raise ValueError("extra data after the answer")
+    return DecodedAnswer(payload, text, tuple(references))
+
+
+def _after_space(text: str, index: int) -> int:
+    return _JSON_SPACE.match(text, index).end()  # type: ignore[union-attr]  # "*" always matches
+
+
+class AnswerMemory:
+    """The last answer to each recent question, to tell the same bytes without decoding them.
+
+    RevU puts a new support reference in every answer; an answer that is the last one with
+    other references is read from it (:meth:`DecodedAnswer.again`), with the digest it had.
+    At most ``characters`` characters of answers are kept, least recently kept forgotten
+    first.
+    """
+
+    def __init__(self, characters: int) -> None:
+        self._room = characters
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[Question, tuple[str, DecodedAnswer]] = OrderedDict()
+        self._held = 0
+
+    def again(self, question: Question, body: bytes) -> tuple[str, DecodedAnswer] | None:
+        """``(digest, answer)`` when ``body`` is the last answer to ``question`` with other
+        references; ``None`` otherwise."""
+        with self._lock:
+            remembered = self._answers.get(question)
+        if remembered is None:
+            return None
+        digest, earlier = remembered
+        answer = earlier.again(body)
+        return (digest, answer) if answer is not None else None
+
+    def keep(self, question: Question, digest: str, answer: DecodedAnswer) -> None:
+        """Remember ``answer`` (whose body has ``digest``) as the last one to ``question``."""
+        if len(answer.text) > self._room:
+            return
+        with self._lock:
+            old = self._answers.pop(question, None)
+            if old is not None:
+                self._held -= len(old[1].text)
+            self._answers[question] = (digest, answer)
+            self._held += len(answer.text)
+            while self._held > self._room:
+                _, (_, forgotten) = self._answers.popitem(last=False)
+                self._held -= len(forgotten.text)
 
 
 def decode_json(body: bytes) -> object | None:
