@@ -21,7 +21,7 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -73,6 +73,7 @@ from .upstream_http import (
     decode_json,
     encoded_user_id,
     is_timeout,
+    moved_skipped,
     page_digest,
     retry_after_seconds,
     reward_status_code,
@@ -408,7 +409,8 @@ class RevUClient:
                 if offer.offer_id not in seen:
                     seen.add(offer.offer_id)
                     offers.append(offer)
-            skipped.extend(_reindex(page.skipped, page.offset))
+            # Page-relative positions become positions in the whole history.
+            skipped.extend(moved_skipped(page.skipped, page.offset.__add__))
         if not complete:
             # Offers whose state, order or totals depend on their steps get their steps' facts.
             undecided = [o for o in offers if not o.summary_without_steps]
@@ -777,18 +779,19 @@ class RevUClient:
         known = self._pages.recall(key, now=now, support_id=support_id)
         if known is not None:
             return known
-        page = parse_progress_page(
-            answer.payload,
-            now=now,
-            offset=query.offset,
-            limit=query.limit,
-            vocabulary=self.vocabulary,
-            only=query.only,
-            envelope=envelope,
-        )
-        page = replace(page, digest=digest)
-        self._pages.keep(key, page)
-        return page
+
+        def parse(raw_offers: list[Any]) -> ProgressPage:
+            return parse_progress_page(
+                answer.payload,
+                now=now,
+                offset=query.offset,
+                limit=query.limit,
+                vocabulary=self.vocabulary,
+                only=query.only,
+                envelope={**envelope, "offers": raw_offers},
+            )
+
+        return self._pages.read(key, envelope["offers"], parse, now=now)
 
     def _decode(self, question: Question, body: bytes) -> tuple[DecodedAnswer, str | None]:
         """The answer decoded, with its digest when it is the last answer to ``question`` with
@@ -919,20 +922,6 @@ def _too_large() -> BadPayloadError:
         "real progress page; it was not read. Try again later; if it keeps happening, "
         "contact RevU support."
     )
-
-
-def _reindex(skipped: Iterable[SkippedOffer], offset: int) -> list[SkippedOffer]:
-    """Make page-relative positions positions in the whole history."""
-    result = []
-    for item in skipped:
-        old = f"offers.{item.index}"
-        new = f"offers.{item.index + offset}"
-        paths = tuple(
-            new + path[len(old) :] if path == old or path.startswith(old + ".") else path
-            for path in item.field_paths
-        )
-        result.append(SkippedOffer(item.index + offset, item.offer_id, paths))
-    return result
 
 
 __all__ = [
