@@ -21,7 +21,7 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -69,6 +69,7 @@ from .upstream_http import (
     decode_json,
     encoded_user_id,
     is_timeout,
+    moved_skipped,
     page_digest,
     retry_after_seconds,
     reward_status_code,
@@ -399,7 +400,8 @@ class RevUClient:
                 if offer.offer_id not in seen:
                     seen.add(offer.offer_id)
                     offers.append(offer)
-            skipped.extend(_reindex(page.skipped, page.offset))
+            # Page-relative positions become positions in the whole history.
+            skipped.extend(moved_skipped(page.skipped, page.offset.__add__))
         if not complete:
             # Offers whose state, order or totals depend on their steps get their steps' facts.
             undecided = [o for o in offers if not o.summary_without_steps]
@@ -764,24 +766,24 @@ class RevUClient:
             )
         envelope = read_envelope(payload, vocabulary=self.vocabulary)
         support_id = envelope.get("support_id")
-        digest = page_digest(body, support_id)
         now = datetime.now(UTC)
-        key = (digest, query.only)
+        key = (page_digest(body, support_id), query.only)
         known = self._pages.recall(key, now=now, support_id=support_id)
         if known is not None:
             return known
-        page = parse_progress_page(
-            payload,
-            now=now,
-            offset=query.offset,
-            limit=query.limit,
-            vocabulary=self.vocabulary,
-            only=query.only,
-            envelope=envelope,
-        )
-        page = replace(page, digest=digest)
-        self._pages.keep(key, page)
-        return page
+
+        def parse(raw_offers: list[Any]) -> ProgressPage:
+            return parse_progress_page(
+                payload,
+                now=now,
+                offset=query.offset,
+                limit=query.limit,
+                vocabulary=self.vocabulary,
+                only=query.only,
+                envelope={**envelope, "offers": raw_offers},
+            )
+
+        return self._pages.read(key, envelope["offers"], parse, now=now)
 
     def _log(self, query: _Query, outcome: object, started: float, attempt: int) -> None:
         logger.info(
@@ -897,20 +899,6 @@ def _too_large() -> BadPayloadError:
         "real progress page; it was not read. Try again later; if it keeps happening, "
         "contact RevU support."
     )
-
-
-def _reindex(skipped: Iterable[SkippedOffer], offset: int) -> list[SkippedOffer]:
-    """Make page-relative positions positions in the whole history."""
-    result = []
-    for item in skipped:
-        old = f"offers.{item.index}"
-        new = f"offers.{item.index + offset}"
-        paths = tuple(
-            new + path[len(old) :] if path == old or path.startswith(old + ".") else path
-            for path in item.field_paths
-        )
-        result.append(SkippedOffer(item.index + offset, item.offer_id, paths))
-    return result
 
 
 __all__ = [
