@@ -26,10 +26,11 @@ survived or "no tests" are run again. ``--tests`` replaces the test files (defau
 ``pytest_add_cli_args_test_selection`` of ``[tool.mutmut]``, the files mutmut runs).
 
 The mutants judged equivalent (no test can tell them from the code) are named, each with its
-reason, in ``CONTRIBUTING.md``; the script reads their names from there (``--equivalents``),
-leaves them out of the score and says when one of them was killed after all (then it was not
-equivalent) or no longer exists. Results are kept in ``mutants/fresh-recheck.json``, keyed by
-mutant name and a hash of the mutated file and the test files, so a stale result is not reused.
+reason, under "Equivalent mutants" in ``CONTRIBUTING.md``. The script reads their names from
+there (``--equivalents``), leaves them out of the score, and says when one of them was killed
+after all (then it was not equivalent) or is no longer a mutant. Results are kept in
+``mutants/fresh-recheck.json``, keyed by mutant name and a hash of the mutated file and the test
+files, so a stale result is not reused.
 """
 
 from __future__ import annotations
@@ -57,6 +58,7 @@ UNDETECTED = frozenset({0, 5, 33})
 CAUGHT = frozenset({1, 2, 3, -1})
 MUTANT_NAME = re.compile(r"revu_widgets(?:\.\w+)*\.x[\wǁ]*__mutmut_\d+")
 TIMEOUT_SECONDS = 300
+EQUIVALENTS_HEADING = "### Equivalent mutants"
 
 
 @dataclass
@@ -109,6 +111,16 @@ def run_tests(command: list[str], mutant: str | None) -> tuple[int, float]:
     return done.returncode, time.monotonic() - started
 
 
+def equivalents_section(path: Path) -> str:
+    """The part of ``path`` under its "Equivalent mutants" heading (the whole file if none)."""
+    text = path.read_text()
+    _, heading, section = text.partition(EQUIVALENTS_HEADING)
+    if not heading:
+        return text
+    following = re.search(r"^#{1,3} ", section, re.MULTILINE)
+    return section[: following.start()] if following else section
+
+
 def digest(paths: list[Path]) -> str:
     hashed = hashlib.sha256()
     for path in paths:
@@ -138,7 +150,7 @@ def main() -> int:
     assert isinstance(extra, list)
     command = [sys.executable, "-m", "pytest", "-x", "-q", "--tb=no", "-p", "no:randomly"]
     command += [*extra, *tests]
-    equivalents = set(MUTANT_NAME.findall(Path(args.equivalents).read_text()))
+    equivalents = set(MUTANT_NAME.findall(equivalents_section(Path(args.equivalents))))
     tests_digest = digest([MUTANTS / name for name in tests if (MUTANTS / name).is_file()])
 
     code, seconds = run_tests(command, None)
@@ -209,6 +221,18 @@ def main() -> int:
         print(
             f"{s.path:34} {s.total:7} {s.equivalent:6} {s.by_mutmut:6} {s.by_fresh_process:5} "
             f"{s.killed:6}  {s.killed} / {s.total - s.equivalent} = {s.percent:.1f} %"
+        )
+    if len(scores) > 1:
+        total = Score("all of the above")
+        for s in scores:
+            total.total += s.total
+            total.equivalent += s.equivalent
+            total.by_mutmut += s.by_mutmut
+            total.by_fresh_process += s.by_fresh_process
+        print(
+            f"{total.path:34} {total.total:7} {total.equivalent:6} {total.by_mutmut:6} "
+            f"{total.by_fresh_process:5} {total.killed:6}  "
+            f"{total.killed} / {total.total - total.equivalent} = {total.percent:.1f} %"
         )
     for s in scores:
         for title, names in (("surviving", s.surviving), ("not run by mutmut yet", s.not_run)):
