@@ -19,7 +19,9 @@ and less sensitive to other work on the machine) are reported. Measured:
   has seen (every offer's times shifted before each read: a first read);
 * the history page of the member with 1,200 offers (three upstream pages of 500), with
   ``--latency`` seconds of upstream latency, next to one direct round trip for a page of 500
-  offers (kept-alive connection, ``json.loads``).
+  offers (kept-alive connection, ``json.loads``), and next to its three pages fetched at once
+  the same way (``direct3x500``: the least any client pays for them from this fake, which
+  builds concurrent answers in one process).
 
 Both fakes run in their own processes and speak the ``kit`` dialect (RevU's documented names plus
 a member reward on every event), which versions from before the documented vocabulary read too.
@@ -38,6 +40,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -56,6 +59,7 @@ PAGES = (
     ("after", "history"),
     ("before", "history"),
     ("after", "direct500"),
+    ("after", "direct3x500"),
 )
 
 
@@ -159,6 +163,25 @@ def serve_pages(fast: str, slow: str) -> None:
         json.loads(response.content)
         return len(response.content)
 
+    # The three pages of the 1,200-offer member asked for at once, each on its own kept-alive
+    # connection, and decoded: what any client of this fake pays for them before doing
+    # anything with them (the fake builds concurrent answers on one process's GIL).
+    page_sessions = [requests.Session() for _ in range(3)]
+    page_threads = ThreadPoolExecutor(max_workers=3)
+
+    def direct_page(number: int) -> int:
+        response = page_sessions[number].get(
+            f"{slow}/api/v1/users/{PAGED_USER}/getprogress",
+            params={"limit": 500, "offset": 500 * number},
+            headers={"X-API-Key": fake_key()},
+            timeout=30,
+        )
+        json.loads(response.content)
+        return len(response.content)
+
+    def direct3x500() -> int:
+        return sum(page_threads.map(direct_page, range(3)))
+
     pages: dict[str, Callable[[], int]] = {
         "support": get(kit_fast, f"/rewards/support/users/{HEAVY_USER}", "staff-1"),
         "support-changed": get(kit_fast, f"/rewards/support/users/{MOVING_USER}", "staff-1"),
@@ -166,6 +189,7 @@ def serve_pages(fast: str, slow: str) -> None:
         "plain": get(plain, f"/offers/{HEAVY_USER}"),
         "history": get(kit_slow, "/rewards/", PAGED_USER),
         "direct500": direct500,
+        "direct3x500": direct3x500,
     }
     print(Path(revu_widgets.__file__).resolve().parent.parent, flush=True)
     for line in sys.stdin:
@@ -250,11 +274,14 @@ def main() -> None:
             print(
                 f"{version:7} {page:15} view / plain page  {median[(version, page)] / plain:5.2f}x"
             )
+    three = median[("after", "direct3x500")]
     for version in ("before", "after"):
         print(
             f"{version:7} 1,200-offer history / one 500-offer round trip  "
-            f"{median[(version, 'history')] / direct:5.2f}x"
+            f"{median[(version, 'history')] / direct:5.2f}x   "
+            f"/ its three pages fetched at once {median[(version, 'history')] / three:5.2f}x"
         )
+    print(f"        three 500-offer pages at once / one               {three / direct:5.2f}x")
 
 
 if __name__ == "__main__":

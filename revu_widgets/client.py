@@ -60,12 +60,16 @@ from .schemas import (
 from .upstream_http import (
     DEFAULT_BASE_URL,
     MAX_USER_ID_LENGTH,
+    AnswerMemory,
     DeadlinePassed,
+    DecodedAnswer,
     PageMemory,
+    Question,
     body_chunks,
     checked_country,
     checked_ipv4,
     checked_sid3,
+    decode_answer,
     decode_json,
     encoded_user_id,
     is_timeout,
@@ -107,6 +111,9 @@ POOL_MAXSIZE: Final = 32
 KNOWN_TOTALS: Final = 2048
 #: Offers of recent answers kept validated, to reuse when the same bytes come again.
 REMEMBERED_OFFERS: Final = 2500
+#: Characters of recent answers kept, to tell the same answer with a new support reference
+#: without decoding it (about as many offers as REMEMBERED_OFFERS).
+REMEMBERED_ANSWER_CHARACTERS: Final = 3 * 1024 * 1024
 
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE: Final = 0.2
@@ -283,6 +290,8 @@ class RevUClient:
         self._pool: ThreadPoolExecutor | None = None
         self._known_totals = _RecentTotals(KNOWN_TOTALS)
         self._pages = PageMemory(REMEMBERED_OFFERS)
+        self._answers = AnswerMemory(REMEMBERED_ANSWER_CHARACTERS)
+        self._reference_keys = self.vocabulary.keys_of("envelope", "support_id")
 
     def __repr__(self) -> str:
         return (
@@ -758,23 +767,22 @@ class RevUClient:
             raise BadPayloadError(
                 "RevU answered with an empty body instead of progress data. Try again in a minute."
             )
-        payload = decode_json(body)
-        if payload is None:
-            raise BadPayloadError(
-                "RevU answered with something that is not JSON (perhaps an error page from a "
-                "proxy). Try again in a minute."
-            )
-        envelope = read_envelope(payload, vocabulary=self.vocabulary)
+        question = (query.path, query.params)
+        answer, digest = self._decode(question, body)
+        envelope = read_envelope(answer.payload, vocabulary=self.vocabulary)
         support_id = envelope.get("support_id")
+        if digest is None:
+            digest = page_digest(body, support_id)
+        self._answers.keep(question, digest, answer)
         now = datetime.now(UTC)
-        key = (page_digest(body, support_id), query.only)
+        key = (digest, query.only)
         known = self._pages.recall(key, now=now, support_id=support_id)
         if known is not None:
             return known
 
         def parse(raw_offers: list[Any]) -> ProgressPage:
             return parse_progress_page(
-                payload,
+                answer.payload,
                 now=now,
                 offset=query.offset,
                 limit=query.limit,
@@ -784,6 +792,21 @@ class RevUClient:
             )
 
         return self._pages.read(key, envelope["offers"], parse, now=now)
+
+    def _decode(self, question: Question, body: bytes) -> tuple[DecodedAnswer, str | None]:
+        """The answer decoded, with its digest when it is the last answer to ``question`` with
+        a new support reference: then only the reference is decoded."""
+        known = self._answers.again(question, body)
+        if known is not None:
+            digest, answer = known
+            return answer, digest
+        decoded = decode_answer(body, self._reference_keys)
+        if decoded is None:
+            raise BadPayloadError(
+                "RevU answered with something that is not JSON (perhaps an error page from a "
+                "proxy). Try again in a minute."
+            )
+        return decoded, None
 
     def _log(self, query: _Query, outcome: object, started: float, attempt: int) -> None:
         logger.info(

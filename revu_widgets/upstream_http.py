@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -176,10 +176,11 @@ class PageMemory:
     has expired, or after a postback that changed another page) reuses that page's validation
     instead of reading its offers again. A page whose bytes changed (a postback moved one of
     its offers on) validates only the offers that changed, and reuses the rest. Either way
-    each offer's derived fields (overdue, expired) are recomputed for the new moment. What
-    was read again of a remembered offer (in full for the screen, or its steps' facts) is kept
-    with it and reused the same way. At most ``offers`` offers are kept, least recently used
-    pages forgotten first.
+    each offer is brought to the new moment (:meth:`Offer.at`: its derived fields, overdue
+    and expired, are derived again only when an expiry or an expected credit date passed in
+    between). What was read again of a remembered offer (in full for the screen, or its
+    steps' facts) is kept with it and reused the same way. At most ``offers`` offers are kept,
+    least recently used pages forgotten first.
     """
 
     def __init__(self, offers: int) -> None:
@@ -201,7 +202,7 @@ class PageMemory:
             self._pages.move_to_end(key)
         return replace(
             kept.page,
-            offers=tuple(replace(offer, as_of=now) for offer in kept.page.offers),
+            offers=tuple(offer.at(now) for offer in kept.page.offers),
             support_id=support_id,
         )
 
@@ -220,7 +221,7 @@ class PageMemory:
         keys = [offer_key(raw) for raw in raw_offers]
         with self._lock:
             known = [self._by_key.get((k, only)) if k is not None else None for k in keys]
-        reused = {i: replace(e.offer, as_of=now) for i, e in enumerate(known) if e is not None}
+        reused = {i: e.offer.at(now) for i, e in enumerate(known) if e is not None}
         fresh_at = [i for i in range(len(raw_offers)) if i not in reused]
         fresh = parse([raw_offers[i] for i in fresh_at])
         skipped = moved_skipped(fresh.skipped, lambda index: fresh_at[index])
@@ -284,9 +285,7 @@ class PageMemory:
             for index, offer in enumerate(listed):
                 earlier = done.get(index)
                 if earlier is not None:
-                    again = earlier
-                    if earlier.as_of != offer.as_of:
-                        again = replace(earlier, as_of=offer.as_of)
+                    again = earlier.at(offer.as_of)
                 else:
                     again = next(fresh)
                     entry = self._entry_of(offer)
@@ -341,6 +340,151 @@ def moved_skipped(
         )
         result.append(SkippedOffer(new_index, item.offer_id, paths))
     return result
+
+
+#: A question put to RevU: the request's path and query (the same bytes answer every subset).
+Question = tuple[str, tuple[tuple[str, str], ...]]
+
+# What json.loads takes for whitespace, and its decoder (raw_decode reads one value at an index).
+_JSON_SPACE: Final = re.compile(r"[ \t\n\r]*")
+_JSON: Final = json.JSONDecoder()
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAnswer:
+    """An answer's body decoded as :func:`json.loads` would, with where its per-request
+    references sit: ``(key, start, end)`` of each top-level value under a reference key, in
+    ``text`` order."""
+
+    payload: object
+    text: str
+    references: tuple[tuple[str, int, int], ...] = ()
+
+    def again(self, body: bytes) -> DecodedAnswer | None:
+        """``body`` decoded, when it is this answer's text with other reference values.
+
+        Only the new reference values are decoded: the text between them is compared, and
+        equal text decodes to equal values. ``None`` when anything else differs.
+        """
+        text = _body_text(body)
+        if text is None or not isinstance(self.payload, dict):
+            return None
+        payload = dict(self.payload)
+        references = []
+        old = new = 0
+        try:
+            for key, start, end in self.references:
+                same = self.text[old:start]
+                if not text.startswith(same, new):
+                    return None
+                value, new_end = _JSON.raw_decode(text, new + len(same))
+                payload[key] = value
+                references.append((key, new + len(same), new_end))
+                old, new = end, new_end
+        except (ValueError, RecursionError):
+            return None
+        if text[new:] != self.text[old:]:
+            return None
+        return DecodedAnswer(payload, text, tuple(references))
+
+
+def decode_answer(body: bytes, reference_keys: Collection[str]) -> DecodedAnswer | None:
+    """``body`` decoded, noting where the top-level values under ``reference_keys`` sit;
+    ``None`` when it is not JSON (deep nesting and huge numbers too).
+
+    The top-level object is read key by key with the standard library's decoder, so the
+    result is what :func:`json.loads` gives (a repeated key keeps its last value).
+    """
+    text = _body_text(body)
+    if text is None:
+        return None
+    try:
+        return _decode_top_level(text, frozenset(reference_keys))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _body_text(body: bytes) -> str | None:
+    # As json.loads reads bytes: UTF-8, -16 or -32, told apart by the first bytes.
+    try:
+        return body.decode(json.detect_encoding(body), "surrogatepass")
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _decode_top_level(text: str, reference_keys: frozenset[str]) -> DecodedAnswer:
+    index = _after_space(text, 0)
+    if not text.startswith("{", index):
+        return DecodedAnswer(_JSON.decode(text), text)
+    payload: dict[str, Any] = {}
+    references = []
+    index = _after_space(text, index + 1)
+    closed = text.startswith("}", index)
+    while not closed:
+        if not text.startswith('"', index):
+            raise ValueError("a key was expected")
+        key, index = _JSON.raw_decode(text, index)
+        index = _after_space(text, index)
+        if not text.startswith(":", index):
+            raise ValueError("':' was expected")
+        start = _after_space(text, index + 1)
+        payload[key], index = _JSON.raw_decode(text, start)
+        if key in reference_keys:
+            references.append((key, start, index))
+        index = _after_space(text, index)
+        closed = text.startswith("}", index)
+        if not closed:
+            if not text.startswith(",", index):
+                raise ValueError("',' or '}' was expected")
+            index = _after_space(text, index + 1)
+    if _after_space(text, index + 1) != len(text):
+        raise ValueError("extra data after the answer")
+    return DecodedAnswer(payload, text, tuple(references))
+
+
+def _after_space(text: str, index: int) -> int:
+    return _JSON_SPACE.match(text, index).end()  # type: ignore[union-attr]  # "*" always matches
+
+
+class AnswerMemory:
+    """The last answer to each recent question, to tell the same bytes without decoding them.
+
+    RevU puts a new support reference in every answer; an answer that is the last one with
+    other references is read from it (:meth:`DecodedAnswer.again`), with the digest it had.
+    At most ``characters`` characters of answers are kept, least recently kept forgotten
+    first.
+    """
+
+    def __init__(self, characters: int) -> None:
+        self._room = characters
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[Question, tuple[str, DecodedAnswer]] = OrderedDict()
+        self._held = 0
+
+    def again(self, question: Question, body: bytes) -> tuple[str, DecodedAnswer] | None:
+        """``(digest, answer)`` when ``body`` is the last answer to ``question`` with other
+        references; ``None`` otherwise."""
+        with self._lock:
+            remembered = self._answers.get(question)
+        if remembered is None:
+            return None
+        digest, earlier = remembered
+        answer = earlier.again(body)
+        return (digest, answer) if answer is not None else None
+
+    def keep(self, question: Question, digest: str, answer: DecodedAnswer) -> None:
+        """Remember ``answer`` (whose body has ``digest``) as the last one to ``question``."""
+        if len(answer.text) > self._room:
+            return
+        with self._lock:
+            old = self._answers.pop(question, None)
+            if old is not None:
+                self._held -= len(old[1].text)
+            self._answers[question] = (digest, answer)
+            self._held += len(answer.text)
+            while self._held > self._room:
+                _, (_, forgotten) = self._answers.popitem(last=False)
+                self._held -= len(forgotten.text)
 
 
 def decode_json(body: bytes) -> object | None:
