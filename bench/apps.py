@@ -9,8 +9,10 @@
   pages one after another.
 
 The fake runs in its own process (:func:`fake_in_process`), as the real upstream runs on its
-own machine: its work of building and serialising answers never holds this process's GIL.
-Nothing here is timed; the ``bench_*.py`` scripts time it.
+own machine: its work of building and serialising answers never holds this process's GIL. By
+default one process builds every answer, so concurrent requests queue for its GIL; with
+``processes=N`` gunicorn serves it from N processes, which answer concurrent requests in
+parallel as RevU's servers do. Nothing here is timed; the ``bench_*.py`` scripts time it.
 """
 
 from __future__ import annotations
@@ -19,17 +21,21 @@ import argparse
 import contextlib
 import copy
 import json
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import requests
 from flask import Flask, render_template_string, request
 
 # revu_widgets is imported only where it is used, so that the baseline's worker in
 # bench_memory.py does not carry the kit's modules.
+if TYPE_CHECKING:
+    from revu_widgets.fake import FakeRevU
 
 #: The member whose 500 offers x 5 steps make the heaviest page.
 HEAVY_USER = "bench-500x5"
@@ -189,29 +195,88 @@ def naive_fetch_all(base_url: str, user_id: str, page_size: int = 100) -> list[A
 
 
 @contextlib.contextmanager
-def fake_in_process(latency: float = 0.0, dialect: str | None = None) -> Iterator[str]:
-    """Run the fake RevU (with the heavy member's data) in a child process; yield its URL.
+def fake_in_process(
+    latency: float = 0.0, dialect: str | None = None, processes: int = 1
+) -> Iterator[str]:
+    """Run the fake RevU (:func:`fake_revu`) in a child process, or several; yield its URL.
 
     ``dialect`` is the vocabulary its generated members are sent in (the fake's default, RevU's
-    documented names, when ``None``).
+    documented names, when ``None``). With ``processes`` = 1 (the default) one process answers
+    every request on kept-alive connections, so concurrent answers are built one after another.
+    With more, gunicorn's sync workers, that many, answer on the same loopback port, each
+    request in a process of its own (and on a new connection: a sync worker closes it after
+    answering), so concurrent answers are built in parallel, as RevU's servers build them.
+    Every process then holds its own copy of the members: the generated ones (the 1,200-offer
+    member) answer alike in all of them, but the control calls (:func:`advance`, :func:`renew`,
+    :func:`upstream_stats`) reach one process only, so they need the single-process fake.
     """
-    command = [sys.executable, __file__, "--latency", str(latency)]
-    if dialect is not None:
-        command += ["--dialect", dialect]
-    child = subprocess.Popen(
-        command,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    if processes == 1:
+        command = [sys.executable, __file__, "--latency", str(latency)]
+        if dialect is not None:
+            command += ["--dialect", dialect]
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        try:
+            assert child.stdout is not None
+            url = child.stdout.readline().strip()
+            if not url.startswith("http://127.0.0.1:"):
+                raise SystemExit("the fake RevU did not start")
+            yield url
+        finally:
+            child.terminate()
+            child.wait(timeout=10)
+        return
+    # The port is bound here and handed over, so its number is known before gunicorn starts.
+    with socket.create_server(("127.0.0.1", 0), backlog=64) as listener:
+        port = listener.getsockname()[1]
+        # gunicorn sends an answer's headers and body in two writes: without this (which the
+        # accepted connections inherit), Nagle's algorithm would hold the body back ~40 ms.
+        listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        child = subprocess.Popen(
+            [
+                sys.executable, "-m", "gunicorn",
+                "--workers", str(processes), "--worker-class", "sync", "--preload",
+                "--bind", f"fd://{listener.fileno()}", "--log-level", "warning",
+                "--pythonpath", str(Path(__file__).resolve().parent),
+                f"apps:fake_revu(latency={latency!r}, dialect={dialect!r})",
+            ],
+            pass_fds=[listener.fileno()],
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
     try:
-        assert child.stdout is not None
-        url = child.stdout.readline().strip()
-        if not url.startswith("http://127.0.0.1:"):
-            raise SystemExit("the fake RevU did not start")
+        # The socket already listens: this waits in its backlog until a worker is up.
+        upstream_stats(url, timeout=60)
         yield url
     finally:
         child.terminate()
         child.wait(timeout=10)
+
+
+def fake_revu(latency: float = 0.0, dialect: str | None = None) -> FakeRevU:
+    """The benchmarks' fake RevU: the 500 x 5 members set, the 1,200-offer member generated
+    (as every process of a parallel fake must answer it from the start)."""
+    from revu_widgets.fake import FakeRevU
+
+    fake = (
+        FakeRevU(latency=latency) if dialect is None else FakeRevU(latency=latency, dialect=dialect)
+    )
+    fake.set_offers(HEAVY_USER, heavy_offers(fake.now))
+    fake.set_offers(MOVING_USER, heavy_offers(fake.now))
+    fake.offers_for(PAGED_USER)
+    return fake
+
+
+def forget_answers(app: Flask) -> None:
+    """Make the kit app's client forget the answers it has read (their decoded text, validated
+    pages and offers), not how long each history is: its next read of a member decodes and
+    validates every offer as for an answer never seen, and still walks a long history in one
+    round trip."""
+    from revu_widgets.client import REMEMBERED_ANSWER_CHARACTERS, REMEMBERED_OFFERS
+    from revu_widgets.upstream_http import AnswerMemory, PageMemory
+
+    client = app.extensions["revu_widgets"].client
+    # The client offers no way to forget; new, empty memories are what it starts with.
+    client._pages = PageMemory(REMEMBERED_OFFERS)
+    client._answers = AnswerMemory(REMEMBERED_ANSWER_CHARACTERS)
 
 
 def advance(base_url: str, user_id: str = MOVING_USER) -> None:
@@ -241,10 +306,10 @@ def renew(base_url: str, shift: int, user_id: str = RENEWED_USER) -> None:
         raise SystemExit(f"the fake could not renew {user_id}: {response.status_code}")
 
 
-def upstream_stats(base_url: str) -> tuple[int, int]:
+def upstream_stats(base_url: str, timeout: float = 10) -> tuple[int, int]:
     """``(requests, TCP connections)`` the fake has seen so far."""
     stats = requests.get(
-        f"{base_url}/_fake/stats", headers={"X-API-Key": fake_key()}, timeout=10
+        f"{base_url}/_fake/stats", headers={"X-API-Key": fake_key()}, timeout=timeout
     ).json()
     return int(stats["requests"]), int(stats["connections"])
 
@@ -254,17 +319,9 @@ def _serve() -> None:
     parser.add_argument("--latency", type=float, default=0.0)
     parser.add_argument("--dialect", default=None)
     args = parser.parse_args()
-    from revu_widgets.fake import FakeRevU
     from revu_widgets.fake.server import FakeServer
 
-    fake = (
-        FakeRevU(latency=args.latency)
-        if args.dialect is None
-        else FakeRevU(latency=args.latency, dialect=args.dialect)
-    )
-    fake.set_offers(HEAVY_USER, heavy_offers(fake.now))
-    fake.set_offers(MOVING_USER, heavy_offers(fake.now))
-    server = FakeServer(fake, "127.0.0.1", 0)
+    server = FakeServer(fake_revu(args.latency, args.dialect), "127.0.0.1", 0)
     print(server.url, flush=True)
     server.serve_forever()
 

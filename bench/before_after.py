@@ -1,7 +1,8 @@
 """Before and after: the same pages served by two versions of the kit, side by side in one run.
 
 Run by hand from the checkout root:
-``.venv/bin/python bench/before_after.py --before REV [--rounds 15] [--latency 0.08]``.
+``.venv/bin/python bench/before_after.py --before REV [--rounds 15] [--latency 0.08]
+[--fake-processes N]``.
 
 ``--before`` is a git revision (exported with ``git archive`` to a temporary directory) or the
 path of another checkout; "after" is this checkout's working tree. Each version serves its pages
@@ -21,7 +22,14 @@ and less sensitive to other work on the machine) are reported. Measured:
   ``--latency`` seconds of upstream latency, next to one direct round trip for a page of 500
   offers (kept-alive connection, ``json.loads``), and next to its three pages fetched at once
   the same way (``direct3x500``: the least any client pays for them from this fake, which
-  builds concurrent answers in one process).
+  builds concurrent answers in one process); ``history`` reads the same three answers again
+  and again (the client recognises them), ``history-cold`` reads them after the worker's
+  client forgot every answer it had read (``apps.forget_answers``), as for a member whose
+  answer it has never seen, though it knows the history's length;
+* with ``--fake-processes N`` (N > 1), the same history rows again (``-parallel``) against a
+  second slow fake served by N processes (``apps.fake_in_process(..., processes=N)``), which
+  answers concurrent requests in parallel, as RevU's servers do. By default (1) there is no
+  such fake and no such rows.
 
 Both fakes run in their own processes and speak the ``kit`` dialect (RevU's documented names plus
 a member reward on every event), which versions from before the documented vocabulary read too.
@@ -30,6 +38,7 @@ a member reward on every event), which versions from before the documented vocab
 from __future__ import annotations
 
 import argparse
+import gc
 import io
 import json
 import os
@@ -58,8 +67,16 @@ PAGES = (
     ("after", "plain"),
     ("after", "history"),
     ("before", "history"),
+    ("after", "history-cold"),
     ("after", "direct500"),
     ("after", "direct3x500"),
+)
+#: With ``--fake-processes`` above 1: the history rows against the parallel fake.
+PARALLEL_PAGES = (
+    ("after", "history-parallel"),
+    ("after", "history-cold-parallel"),
+    ("after", "direct500-parallel"),
+    ("after", "direct3x500-parallel"),
 )
 
 
@@ -84,11 +101,12 @@ def checkout(before: str) -> Iterator[Path]:
 class Worker:
     """One version of the kit in its own process, answering "time this page" requests."""
 
-    def __init__(self, name: str, code: Path, fast: str, slow: str) -> None:
+    def __init__(self, name: str, code: Path, fast: str, slow: str, parallel: str) -> None:
         self.name = name
         env = dict(os.environ, PYTHONPATH=str(code))
+        command = [sys.executable, __file__, "--worker", "--fast", fast, "--slow", slow]
         self._process = subprocess.Popen(
-            [sys.executable, __file__, "--worker", "--fast", fast, "--slow", slow],
+            [*command, "--parallel", parallel],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -122,8 +140,9 @@ class Worker:
         return line
 
 
-def serve_pages(fast: str, slow: str) -> None:
-    """The worker: build the apps against both fakes, then time pages named on stdin."""
+def serve_pages(fast: str, slow: str, parallel: str) -> None:
+    """The worker: build the apps against the fakes, then time pages named on stdin (the
+    parallel fake's URL is the slow one's when there is no parallel fake)."""
     sys.path.insert(0, str(ROOT / "bench"))
     import requests
     from apps import (
@@ -133,15 +152,14 @@ def serve_pages(fast: str, slow: str) -> None:
         RENEWED_USER,
         baseline_app,
         fake_key,
+        forget_answers,
         kit_app,
     )
 
     import revu_widgets
 
     kit_fast = kit_app(fast).test_client()
-    kit_slow = kit_app(slow).test_client()
     plain = baseline_app(fast, fake_key()).test_client()
-    session = requests.Session()
 
     def get(client: object, url: str, user: str | None = None) -> Callable[[], int]:
         def run() -> int:
@@ -153,49 +171,64 @@ def serve_pages(fast: str, slow: str) -> None:
 
         return run
 
-    def direct500() -> int:
-        response = session.get(
-            f"{slow}/api/v1/users/{PAGED_USER}/getprogress",
-            params={"limit": 500, "offset": 0},
-            headers={"X-API-Key": fake_key()},
-            timeout=30,
-        )
-        json.loads(response.content)
-        return len(response.content)
+    def direct(base: str) -> tuple[Callable[[], int], Callable[[], int]]:
+        """One round trip for a page of 500 offers, and the three pages at once."""
+        session = requests.Session()
 
-    # The three pages of the 1,200-offer member asked for at once, each on its own kept-alive
-    # connection, and decoded: what any client of this fake pays for them before doing
-    # anything with them (the fake builds concurrent answers on one process's GIL).
-    page_sessions = [requests.Session() for _ in range(3)]
-    page_threads = ThreadPoolExecutor(max_workers=3)
+        def direct500() -> int:
+            response = session.get(
+                f"{base}/api/v1/users/{PAGED_USER}/getprogress",
+                params={"limit": 500, "offset": 0},
+                headers={"X-API-Key": fake_key()},
+                timeout=30,
+            )
+            json.loads(response.content)
+            return len(response.content)
 
-    def direct_page(number: int) -> int:
-        response = page_sessions[number].get(
-            f"{slow}/api/v1/users/{PAGED_USER}/getprogress",
-            params={"limit": 500, "offset": 500 * number},
-            headers={"X-API-Key": fake_key()},
-            timeout=30,
-        )
-        json.loads(response.content)
-        return len(response.content)
+        # The three pages of the 1,200-offer member asked for at once, each on its own
+        # kept-alive connection, and decoded: what any client of the fake pays for them before
+        # doing anything with them.
+        page_sessions = [requests.Session() for _ in range(3)]
+        page_threads = ThreadPoolExecutor(max_workers=3)
 
-    def direct3x500() -> int:
-        return sum(page_threads.map(direct_page, range(3)))
+        def direct_page(number: int) -> int:
+            response = page_sessions[number].get(
+                f"{base}/api/v1/users/{PAGED_USER}/getprogress",
+                params={"limit": 500, "offset": 500 * number},
+                headers={"X-API-Key": fake_key()},
+                timeout=30,
+            )
+            json.loads(response.content)
+            return len(response.content)
+
+        def direct3x500() -> int:
+            return sum(page_threads.map(direct_page, range(3)))
+
+        return direct500, direct3x500
 
     pages: dict[str, Callable[[], int]] = {
         "support": get(kit_fast, f"/rewards/support/users/{HEAVY_USER}", "staff-1"),
         "support-changed": get(kit_fast, f"/rewards/support/users/{MOVING_USER}", "staff-1"),
         "support-new": get(kit_fast, f"/rewards/support/users/{RENEWED_USER}", "staff-1"),
         "plain": get(plain, f"/offers/{HEAVY_USER}"),
-        "history": get(kit_slow, "/rewards/", PAGED_USER),
-        "direct500": direct500,
-        "direct3x500": direct3x500,
     }
+    # Untimed, before each read of a cold page: its client forgets the answers it has read.
+    prepare: dict[str, Callable[[], None]] = {}
+    for suffix, base in (("", slow), ("-parallel", parallel)):
+        kit, kit_cold = kit_app(base), kit_app(base)
+        pages[f"history{suffix}"] = get(kit.test_client(), "/rewards/", PAGED_USER)
+        pages[f"history-cold{suffix}"] = get(kit_cold.test_client(), "/rewards/", PAGED_USER)
+        prepare[f"history-cold{suffix}"] = lambda app=kit_cold: forget_answers(app)
+        pages[f"direct500{suffix}"], pages[f"direct3x500{suffix}"] = direct(base)
     print(Path(revu_widgets.__file__).resolve().parent.parent, flush=True)
     for line in sys.stdin:
         try:
+            page = line.strip()
+            if page in prepare:
+                prepare[page]()
+                gc.collect()  # the forgotten answers are freed now, not while timed
             start, start_cpu = time.perf_counter(), time.process_time()
-            size = pages[line.strip()]()
+            size = pages[page]()
             elapsed = (time.perf_counter() - start) * 1000
             cpu = (time.process_time() - start_cpu) * 1000
         except Exception as error:
@@ -210,12 +243,19 @@ def main() -> None:
     parser.add_argument("--before", help="git revision or checkout directory to compare with")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--latency", type=float, default=0.08)
+    parser.add_argument(
+        "--fake-processes",
+        type=int,
+        default=1,
+        help="with N > 1, also time the history against a fake served by N processes",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--fast", help=argparse.SUPPRESS)
     parser.add_argument("--slow", help=argparse.SUPPRESS)
+    parser.add_argument("--parallel", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        serve_pages(args.fast, args.slow)
+        serve_pages(args.fast, args.slow, args.parallel)
         return
     if not args.before:
         parser.error("--before is required")
@@ -227,6 +267,12 @@ def main() -> None:
         before = stack.enter_context(checkout(args.before))
         fast = stack.enter_context(fake_in_process(0.0, dialect="kit"))
         slow = stack.enter_context(fake_in_process(args.latency, dialect="kit"))
+        parallel, all_pages = slow, PAGES
+        if args.fake_processes > 1:
+            parallel = stack.enter_context(
+                fake_in_process(args.latency, dialect="kit", processes=args.fake_processes)
+            )
+            all_pages = PAGES + PARALLEL_PAGES
         # Untimed, before each read of these pages: the answer changes at the fake.
         shifts = iter(range(1, 10**6))
         prepare: dict[str, Callable[[], None]] = {
@@ -234,21 +280,21 @@ def main() -> None:
             "support-new": lambda: renew(fast, next(shifts)),
         }
         workers = {
-            "after": Worker("after", ROOT, fast, slow),
-            "before": Worker("before", before, fast, slow),
+            "after": Worker("after", ROOT, fast, slow, parallel),
+            "before": Worker("before", before, fast, slow, parallel),
         }
         for worker in workers.values():
             stack.callback(worker.close)
         for _ in range(2):  # warm: templates compiled, connections open, lengths remembered
-            for version, page in PAGES:
+            for version, page in all_pages:
                 prepare.get(page, lambda: None)()
                 workers[version].time(page)
-        times: dict[tuple[str, str], list[float]] = {key: [] for key in PAGES}
-        cpu: dict[tuple[str, str], list[float]] = {key: [] for key in PAGES}
+        times: dict[tuple[str, str], list[float]] = {key: [] for key in all_pages}
+        cpu: dict[tuple[str, str], list[float]] = {key: [] for key in all_pages}
         sizes: dict[tuple[str, str], int] = {}
         for round_number in range(args.rounds):
-            shift = round_number % len(PAGES)
-            for key in PAGES[shift:] + PAGES[:shift]:
+            shift = round_number % len(all_pages)
+            for key in all_pages[shift:] + all_pages[:shift]:
                 prepare.get(key[1], lambda: None)()
                 elapsed, spent, sizes[key] = workers[key[0]].time(key[1])
                 times[key].append(elapsed)
@@ -259,29 +305,35 @@ def main() -> None:
         f"before: {args.before}   after: working tree   {args.rounds} rounds, medians "
         f"(best), upstream latency for the history pages {args.latency * 1000:.0f} ms"
     )
-    print(f"{'':23} {'wall':>9} {'(best)':>9} {'CPU':>9} {'(best)':>9} {'page':>9}")
-    for key in PAGES:
+    print(f"{'':29} {'wall':>9} {'(best)':>9} {'CPU':>9} {'(best)':>9} {'page':>9}")
+    for key in all_pages:
         version, page = key
         print(
-            f"{version:7} {page:15} {median[key]:6.1f} ms ({min(times[key]):6.1f}) "
+            f"{version:7} {page:21} {median[key]:6.1f} ms ({min(times[key]):6.1f}) "
             f"{statistics.median(cpu[key]):6.1f} ms ({min(cpu[key]):6.1f}) "
             f"{sizes[key] / 1024:5.0f} KiB"
         )
     plain = median[("after", "plain")]
-    direct = median[("after", "direct500")]
     for page in ("support", "support-changed", "support-new"):
         for version in ("before", "after"):
             print(
                 f"{version:7} {page:15} view / plain page  {median[(version, page)] / plain:5.2f}x"
             )
-    three = median[("after", "direct3x500")]
-    for version in ("before", "after"):
-        print(
-            f"{version:7} 1,200-offer history / one 500-offer round trip  "
-            f"{median[(version, 'history')] / direct:5.2f}x   "
-            f"/ its three pages fetched at once {median[(version, 'history')] / three:5.2f}x"
-        )
-    print(f"        three 500-offer pages at once / one               {three / direct:5.2f}x")
+    fakes = [("", "one-process fake")]
+    if args.fake_processes > 1:
+        fakes.append(("-parallel", f"{args.fake_processes}-process fake"))
+    for suffix, fake in fakes:
+        one = median[("after", f"direct500{suffix}")]
+        three = median[("after", f"direct3x500{suffix}")]
+        rows = [("before", "history"), ("after", "history")] if not suffix else []
+        rows += [("after", f"history{suffix}"), ("after", f"history-cold{suffix}")]
+        for version, page in dict.fromkeys(rows):
+            print(
+                f"{version:7} 1,200-offer {page.removesuffix(suffix):12} ({fake}) / one 500-offer "
+                f"round trip {median[(version, page)] / one:5.2f}x   / its three pages at once "
+                f"{median[(version, page)] / three:5.2f}x"
+            )
+        print(f"        three 500-offer pages at once / one ({fake}) {three / one:5.2f}x")
 
 
 if __name__ == "__main__":
