@@ -22,7 +22,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import requests
@@ -33,6 +33,13 @@ from flask import Flask, render_template_string, request
 
 #: The member whose 500 offers x 5 steps make the heaviest page.
 HEAVY_USER = "bench-500x5"
+#: A second member with the same 500 offers x 5 steps, whom the benches move on between reads
+#: (:func:`advance`): every read of this member gets an answer one offer of which changed
+#: since the last read, as after a postback.
+MOVING_USER = "bench-500x5-moving"
+#: A third such member whose every offer the benches change between reads (:func:`renew`): a
+#: first read, nothing of it seen before.
+RENEWED_USER = "bench-500x5-renewed"
 #: A typical member of the fake: 12-20 offers, one of every state.
 ACTIVE_USER = "alex-1"
 #: The fake's heavy member: 1,200 offers, three upstream pages of 500.
@@ -207,6 +214,33 @@ def fake_in_process(latency: float = 0.0, dialect: str | None = None) -> Iterato
         child.wait(timeout=10)
 
 
+def advance(base_url: str, user_id: str = MOVING_USER) -> None:
+    """Move one of the member's offers on at the fake (as a postback would): the member's next
+    answer differs from the last in that offer."""
+    response = requests.post(
+        f"{base_url}/_fake/users/{user_id}/advance", headers={"X-API-Key": fake_key()}, timeout=10
+    )
+    if response.status_code != 200:
+        raise SystemExit(f"the fake could not advance {user_id}: {response.status_code}")
+
+
+def renew(base_url: str, shift: int, user_id: str = RENEWED_USER) -> None:
+    """Give the member 500 offers x 5 steps whose times are all ``shift`` seconds earlier than
+    those of the fake's heavy member: each ``shift`` gives an answer every offer of which
+    differs from those of any other."""
+    from revu_widgets.fake.data import start_of_day
+
+    moment = start_of_day(datetime.now(UTC)) - timedelta(seconds=shift)
+    response = requests.put(
+        f"{base_url}/_fake/users/{user_id}/offers",
+        json=heavy_offers(moment),
+        headers={"X-API-Key": fake_key()},
+        timeout=30,
+    )
+    if response.status_code != 200:
+        raise SystemExit(f"the fake could not renew {user_id}: {response.status_code}")
+
+
 def upstream_stats(base_url: str) -> tuple[int, int]:
     """``(requests, TCP connections)`` the fake has seen so far."""
     stats = requests.get(
@@ -229,6 +263,7 @@ def _serve() -> None:
         else FakeRevU(latency=args.latency, dialect=args.dialect)
     )
     fake.set_offers(HEAVY_USER, heavy_offers(fake.now))
+    fake.set_offers(MOVING_USER, heavy_offers(fake.now))
     server = FakeServer(fake, "127.0.0.1", 0)
     print(server.url, flush=True)
     server.serve_forever()

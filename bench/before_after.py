@@ -12,10 +12,16 @@ time and the CPU time its worker spent on it (all threads: without the waits for
 and less sensitive to other work on the machine) are reported. Measured:
 
 * the support view of a member with 500 offers x 5 steps, no upstream latency, next to the plain
-  page doing the same fetch (``bench_cpu.py``'s pair: the ratio is what to compare);
+  page doing the same fetch (``bench_cpu.py``'s pair: the ratio is what to compare), three
+  ways: ``support``, the same answer read again and again; ``support-changed``, an answer one
+  offer of which changed since that worker's last read (the fake advances the member before
+  each read, as a postback would); ``support-new``, an answer none of whose offers that worker
+  has seen (every offer's times shifted before each read: a first read);
 * the history page of the member with 1,200 offers (three upstream pages of 500), with
   ``--latency`` seconds of upstream latency, next to one direct round trip for a page of 500
-  offers (kept-alive connection, ``json.loads``).
+  offers (kept-alive connection, ``json.loads``), and next to its three pages fetched at once
+  the same way (``direct3x500``: the least any client pays for them from this fake, which
+  builds concurrent answers in one process).
 
 Both fakes run in their own processes and speak the ``kit`` dialect (RevU's documented names plus
 a member reward on every event), which versions from before the documented vocabulary read too.
@@ -34,6 +40,7 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -44,10 +51,15 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGES = (
     ("after", "support"),
     ("before", "support"),
+    ("after", "support-changed"),
+    ("before", "support-changed"),
+    ("after", "support-new"),
+    ("before", "support-new"),
     ("after", "plain"),
     ("after", "history"),
     ("before", "history"),
     ("after", "direct500"),
+    ("after", "direct3x500"),
 )
 
 
@@ -114,7 +126,15 @@ def serve_pages(fast: str, slow: str) -> None:
     """The worker: build the apps against both fakes, then time pages named on stdin."""
     sys.path.insert(0, str(ROOT / "bench"))
     import requests
-    from apps import HEAVY_USER, PAGED_USER, baseline_app, fake_key, kit_app
+    from apps import (
+        HEAVY_USER,
+        MOVING_USER,
+        PAGED_USER,
+        RENEWED_USER,
+        baseline_app,
+        fake_key,
+        kit_app,
+    )
 
     import revu_widgets
 
@@ -143,11 +163,33 @@ def serve_pages(fast: str, slow: str) -> None:
         json.loads(response.content)
         return len(response.content)
 
+    # The three pages of the 1,200-offer member asked for at once, each on its own kept-alive
+    # connection, and decoded: what any client of this fake pays for them before doing
+    # anything with them (the fake builds concurrent answers on one process's GIL).
+    page_sessions = [requests.Session() for _ in range(3)]
+    page_threads = ThreadPoolExecutor(max_workers=3)
+
+    def direct_page(number: int) -> int:
+        response = page_sessions[number].get(
+            f"{slow}/api/v1/users/{PAGED_USER}/getprogress",
+            params={"limit": 500, "offset": 500 * number},
+            headers={"X-API-Key": fake_key()},
+            timeout=30,
+        )
+        json.loads(response.content)
+        return len(response.content)
+
+    def direct3x500() -> int:
+        return sum(page_threads.map(direct_page, range(3)))
+
     pages: dict[str, Callable[[], int]] = {
         "support": get(kit_fast, f"/rewards/support/users/{HEAVY_USER}", "staff-1"),
+        "support-changed": get(kit_fast, f"/rewards/support/users/{MOVING_USER}", "staff-1"),
+        "support-new": get(kit_fast, f"/rewards/support/users/{RENEWED_USER}", "staff-1"),
         "plain": get(plain, f"/offers/{HEAVY_USER}"),
         "history": get(kit_slow, "/rewards/", PAGED_USER),
         "direct500": direct500,
+        "direct3x500": direct3x500,
     }
     print(Path(revu_widgets.__file__).resolve().parent.parent, flush=True)
     for line in sys.stdin:
@@ -179,12 +221,18 @@ def main() -> None:
         parser.error("--before is required")
 
     sys.path.insert(0, str(ROOT / "bench"))
-    from apps import fake_in_process
+    from apps import advance, fake_in_process, renew
 
     with ExitStack() as stack:
         before = stack.enter_context(checkout(args.before))
         fast = stack.enter_context(fake_in_process(0.0, dialect="kit"))
         slow = stack.enter_context(fake_in_process(args.latency, dialect="kit"))
+        # Untimed, before each read of these pages: the answer changes at the fake.
+        shifts = iter(range(1, 10**6))
+        prepare: dict[str, Callable[[], None]] = {
+            "support-changed": lambda: advance(fast),
+            "support-new": lambda: renew(fast, next(shifts)),
+        }
         workers = {
             "after": Worker("after", ROOT, fast, slow),
             "before": Worker("before", before, fast, slow),
@@ -193,6 +241,7 @@ def main() -> None:
             stack.callback(worker.close)
         for _ in range(2):  # warm: templates compiled, connections open, lengths remembered
             for version, page in PAGES:
+                prepare.get(page, lambda: None)()
                 workers[version].time(page)
         times: dict[tuple[str, str], list[float]] = {key: [] for key in PAGES}
         cpu: dict[tuple[str, str], list[float]] = {key: [] for key in PAGES}
@@ -200,6 +249,7 @@ def main() -> None:
         for round_number in range(args.rounds):
             shift = round_number % len(PAGES)
             for key in PAGES[shift:] + PAGES[:shift]:
+                prepare.get(key[1], lambda: None)()
                 elapsed, spent, sizes[key] = workers[key[0]].time(key[1])
                 times[key].append(elapsed)
                 cpu[key].append(spent)
@@ -209,26 +259,29 @@ def main() -> None:
         f"before: {args.before}   after: working tree   {args.rounds} rounds, medians "
         f"(best), upstream latency for the history pages {args.latency * 1000:.0f} ms"
     )
-    print(f"{'':18} {'wall':>9} {'(best)':>9} {'CPU':>9} {'(best)':>9} {'page':>9}")
+    print(f"{'':23} {'wall':>9} {'(best)':>9} {'CPU':>9} {'(best)':>9} {'page':>9}")
     for key in PAGES:
         version, page = key
         print(
-            f"{version:7} {page:10} {median[key]:6.1f} ms ({min(times[key]):6.1f}) "
+            f"{version:7} {page:15} {median[key]:6.1f} ms ({min(times[key]):6.1f}) "
             f"{statistics.median(cpu[key]):6.1f} ms ({min(cpu[key]):6.1f}) "
             f"{sizes[key] / 1024:5.0f} KiB"
         )
     plain = median[("after", "plain")]
     direct = median[("after", "direct500")]
-    for version in ("before", "after"):
-        print(
-            f"{version:7} support view / plain page      "
-            f"{median[(version, 'support')] / plain:5.2f}x"
-        )
+    for page in ("support", "support-changed", "support-new"):
+        for version in ("before", "after"):
+            print(
+                f"{version:7} {page:15} view / plain page  {median[(version, page)] / plain:5.2f}x"
+            )
+    three = median[("after", "direct3x500")]
     for version in ("before", "after"):
         print(
             f"{version:7} 1,200-offer history / one 500-offer round trip  "
-            f"{median[(version, 'history')] / direct:5.2f}x"
+            f"{median[(version, 'history')] / direct:5.2f}x   "
+            f"/ its three pages fetched at once {median[(version, 'history')] / three:5.2f}x"
         )
+    print(f"        three 500-offer pages at once / one               {three / direct:5.2f}x")
 
 
 if __name__ == "__main__":

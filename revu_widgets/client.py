@@ -21,7 +21,7 @@ import weakref
 from collections import OrderedDict, deque
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 from urllib.parse import urlsplit
@@ -60,15 +60,20 @@ from .schemas import (
 from .upstream_http import (
     DEFAULT_BASE_URL,
     MAX_USER_ID_LENGTH,
+    AnswerMemory,
     DeadlinePassed,
+    DecodedAnswer,
     PageMemory,
+    Question,
     body_chunks,
     checked_country,
     checked_ipv4,
     checked_sid3,
+    decode_answer,
     decode_json,
     encoded_user_id,
     is_timeout,
+    moved_skipped,
     page_digest,
     retry_after_seconds,
     reward_status_code,
@@ -106,6 +111,9 @@ POOL_MAXSIZE: Final = 32
 KNOWN_TOTALS: Final = 2048
 #: Offers of recent answers kept validated, to reuse when the same bytes come again.
 REMEMBERED_OFFERS: Final = 2500
+#: Characters of recent answers kept, to tell the same answer with a new support reference
+#: without decoding it (about as many offers as REMEMBERED_OFFERS).
+REMEMBERED_ANSWER_CHARACTERS: Final = 3 * 1024 * 1024
 
 _RETRY_STATUSES: Final = frozenset({429, 502, 503, 504})
 _BACKOFF_BASE: Final = 0.2
@@ -282,6 +290,8 @@ class RevUClient:
         self._pool: ThreadPoolExecutor | None = None
         self._known_totals = _RecentTotals(KNOWN_TOTALS)
         self._pages = PageMemory(REMEMBERED_OFFERS)
+        self._answers = AnswerMemory(REMEMBERED_ANSWER_CHARACTERS)
+        self._reference_keys = self.vocabulary.keys_of("envelope", "support_id")
 
     def __repr__(self) -> str:
         return (
@@ -399,7 +409,8 @@ class RevUClient:
                 if offer.offer_id not in seen:
                     seen.add(offer.offer_id)
                     offers.append(offer)
-            skipped.extend(_reindex(page.skipped, page.offset))
+            # Page-relative positions become positions in the whole history.
+            skipped.extend(moved_skipped(page.skipped, page.offset.__add__))
         if not complete:
             # Offers whose state, order or totals depend on their steps get their steps' facts.
             undecided = [o for o in offers if not o.summary_without_steps]
@@ -756,32 +767,46 @@ class RevUClient:
             raise BadPayloadError(
                 "RevU answered with an empty body instead of progress data. Try again in a minute."
             )
-        payload = decode_json(body)
-        if payload is None:
-            raise BadPayloadError(
-                "RevU answered with something that is not JSON (perhaps an error page from a "
-                "proxy). Try again in a minute."
-            )
-        envelope = read_envelope(payload, vocabulary=self.vocabulary)
+        question = (query.path, query.params)
+        answer, digest = self._decode(question, body)
+        envelope = read_envelope(answer.payload, vocabulary=self.vocabulary)
         support_id = envelope.get("support_id")
-        digest = page_digest(body, support_id)
+        if digest is None:
+            digest = page_digest(body, support_id)
+        self._answers.keep(question, digest, answer)
         now = datetime.now(UTC)
         key = (digest, query.only)
         known = self._pages.recall(key, now=now, support_id=support_id)
         if known is not None:
             return known
-        page = parse_progress_page(
-            payload,
-            now=now,
-            offset=query.offset,
-            limit=query.limit,
-            vocabulary=self.vocabulary,
-            only=query.only,
-            envelope=envelope,
-        )
-        page = replace(page, digest=digest)
-        self._pages.keep(key, page)
-        return page
+
+        def parse(raw_offers: list[Any]) -> ProgressPage:
+            return parse_progress_page(
+                answer.payload,
+                now=now,
+                offset=query.offset,
+                limit=query.limit,
+                vocabulary=self.vocabulary,
+                only=query.only,
+                envelope={**envelope, "offers": raw_offers},
+            )
+
+        return self._pages.read(key, envelope["offers"], parse, now=now)
+
+    def _decode(self, question: Question, body: bytes) -> tuple[DecodedAnswer, str | None]:
+        """The answer decoded, with its digest when it is the last answer to ``question`` with
+        a new support reference: then only the reference is decoded."""
+        known = self._answers.again(question, body)
+        if known is not None:
+            digest, answer = known
+            return answer, digest
+        decoded = decode_answer(body, self._reference_keys)
+        if decoded is None:
+            raise BadPayloadError(
+                "RevU answered with something that is not JSON (perhaps an error page from a "
+                "proxy). Try again in a minute."
+            )
+        return decoded, None
 
     def _log(self, query: _Query, outcome: object, started: float, attempt: int) -> None:
         logger.info(
@@ -897,20 +922,6 @@ def _too_large() -> BadPayloadError:
         "real progress page; it was not read. Try again later; if it keeps happening, "
         "contact RevU support."
     )
-
-
-def _reindex(skipped: Iterable[SkippedOffer], offset: int) -> list[SkippedOffer]:
-    """Make page-relative positions positions in the whole history."""
-    result = []
-    for item in skipped:
-        old = f"offers.{item.index}"
-        new = f"offers.{item.index + offset}"
-        paths = tuple(
-            new + path[len(old) :] if path == old or path.startswith(old + ".") else path
-            for path in item.field_paths
-        )
-        result.append(SkippedOffer(item.index + offset, item.offer_id, paths))
-    return result
 
 
 __all__ = [

@@ -92,22 +92,24 @@ def currency_name() -> str:
 # Babel re-reads the locale's data and pattern on every call, which dominates a page with
 # hundreds of amounts and times. Pages repeat the same amounts, days and minutes over and over,
 # so the formatted words are kept per locale; the keys are bounded (value text, day, minute).
+# The locale is keyed by its identifier ("de_CH"): Babel's Locale hashes and compares in Python,
+# which a page's thousands of lookups would pay each time.
 _FORMAT_CACHE_SIZE = 4096
 
 
 @functools.lru_cache(maxsize=_FORMAT_CACHE_SIZE)
-def _number_text(text: str, locale: Locale) -> str:
+def _number_text(text: str, locale: str) -> str:
     # Babel itself formats every number as Decimal(str(value)), so the text says it all.
     return str(babel_numbers.format_decimal(Decimal(text), locale=locale))
 
 
 @functools.lru_cache(maxsize=_FORMAT_CACHE_SIZE)
-def _date_text(day: date, fmt: str, locale: Locale) -> str:
+def _date_text(day: date, fmt: str, locale: str) -> str:
     return str(babel_dates.format_date(day, fmt, locale=locale))
 
 
 @functools.lru_cache(maxsize=_FORMAT_CACHE_SIZE)
-def _short_time_text(hour: int, minute: int, locale: Locale) -> str:
+def _short_time_text(hour: int, minute: int, locale: str) -> str:
     # No locale's short time shows seconds or a zone, so hour and minute decide the words.
     moment = datetime(2000, 1, 1, hour, minute, tzinfo=UTC)
     return str(babel_dates.format_time(moment, "short", tzinfo=UTC, locale=locale))
@@ -144,6 +146,7 @@ class Formatter:
         #: The plural-aware form (:func:`ngettext`).
         self.ngettext = translator.ngettext
         self.locale = locale
+        self._locale_id = str(locale)
         self.zone = zone
         self.currency = currency
         self._datetime_pattern = str(locale.datetime_formats.get("medium", "{1} {0}"))
@@ -157,7 +160,7 @@ class Formatter:
         if not isinstance(value, Decimal | int | float) or isinstance(value, bool):
             return str(babel_numbers.format_decimal(value, locale=self.locale))
         # The text, not the value, is the key: Decimal("-0") == 0 but is written differently.
-        return _number_text(str(value), self.locale)
+        return _number_text(str(value), self._locale_id)
 
     def amount(self, amount: Decimal | int | float | None) -> str:
         """An amount of the publisher's currency, e.g. ``"4,200 coins"``; empty for ``None``."""
@@ -182,8 +185,8 @@ class Formatter:
         offset = local.utcoffset()
         if offset not in self._zone_names:
             self._zone_names[offset] = _zone_name(local, self.locale)
-        day = _date_text(local.date(), "medium", self.locale)
-        time = _short_time_text(local.hour, local.minute, self.locale)
+        day = _date_text(local.date(), "medium", self._locale_id)
+        time = _short_time_text(local.hour, local.minute, self._locale_id)
         time += " " + self._zone_names[offset]
         return self._datetime_pattern.replace("{1}", day).replace("{0}", time)
 
@@ -191,7 +194,7 @@ class Formatter:
         """The calendar date in the timezone and locale; empty for ``None``."""
         if value is None:
             return ""
-        return _date_text(_aware(value).astimezone(self.zone).date(), fmt, self.locale)
+        return _date_text(_aware(value).astimezone(self.zone).date(), fmt, self._locale_id)
 
     def relative(self, value: _Moment | None, now: _Moment | None = None) -> str:
         """How long ago or ahead, e.g. ``"3 days ago"`` / ``"in 2 hours"``; empty for ``None``."""

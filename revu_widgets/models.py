@@ -184,6 +184,9 @@ class Offer:
     last_activity_at: datetime | None = field(init=False)
     expected_credit_at: datetime | None = field(init=False)
     is_overdue: bool = field(init=False)
+    #: The first moment after ``as_of`` at which a derived field may read differently (an
+    #: expiry or an expected credit date passing); ``None`` when none ever will.
+    stable_until: datetime | None = field(init=False)
 
     def __post_init__(self) -> None:
         derive = object.__setattr__
@@ -223,11 +226,11 @@ class Offer:
         )
         expected = self._derive_expected_credit()
         derive(self, "expected_credit_at", expected)
-        derive(
-            self,
-            "is_overdue",
-            expected is not None and self.state is OfferState.PENDING and self.as_of > expected,
+        overdue = (
+            expected is not None and self.state is OfferState.PENDING and self.as_of > expected
         )
+        derive(self, "is_overdue", overdue)
+        derive(self, "stable_until", self._derive_stable_until(expected, overdue))
 
     def _derive_state(self) -> OfferState:
         if self.status is not RewardStatus.REVERSED:
@@ -244,6 +247,42 @@ class Offer:
         if StepStatus.EXPIRED in step_statuses:
             return OfferState.EXPIRED
         return OfferState.REVERSED_OR_EXPIRED
+
+    def _derive_stable_until(self, expected: datetime | None, overdue: bool) -> datetime | None:
+        # Only two derived fields read the moment: a code 3 offer's state (it expires at
+        # expires_at) and a pending offer's overdue flag (set just after expected_credit_at).
+        changes = []
+        if (
+            self.status is RewardStatus.REVERSED
+            and not self.user_completed
+            and self.expires_at is not None
+            and self.expires_at > self.as_of
+        ):
+            changes.append(self.expires_at)
+        if expected is not None and self.state is OfferState.PENDING and not overdue:
+            changes.append(expected)
+        return min(changes, default=None)
+
+    def at(self, moment: datetime) -> Offer:
+        """This offer as read at ``moment`` (its derived fields as they read then).
+
+        Between ``as_of`` and :attr:`stable_until` the derived fields cannot change, so they
+        are carried over instead of derived again: a remembered history read again costs a
+        copy per offer.
+        """
+        if moment == self.as_of:
+            return self
+        unchanged = self.as_of < moment and (
+            self.stable_until is None or moment < self.stable_until
+        )
+        if not unchanged:
+            return dataclasses.replace(self, as_of=moment)
+        # A copy of the fields as they are; replace() would run __post_init__ again.
+        moved = object.__new__(Offer)
+        for name in _OFFER_SLOTS:
+            object.__setattr__(moved, name, getattr(self, name))
+        object.__setattr__(moved, "as_of", moment)
+        return moved
 
     def _offer_timestamps(self) -> Iterable[datetime | None]:
         yield self.started_at
@@ -347,6 +386,10 @@ class Offer:
         if self.reason:
             return self.reason
         return next((s.reason for s in self.steps if s.reason), None)
+
+
+#: Every field of an offer, derived ones included (what :meth:`Offer.at` carries over).
+_OFFER_SLOTS = tuple(f.name for f in dataclasses.fields(Offer))
 
 
 def split_reward_by_payouts(steps: Sequence[Step], total: Decimal | None) -> tuple[Step, ...]:

@@ -23,7 +23,6 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from babel import Locale
 from babel import numbers as babel_numbers
 from flask import (
     Response,
@@ -206,7 +205,7 @@ def publisher_revenue_as_json(offer: Offer) -> dict[str, Any]:
 def publisher_revenue_text(offer: Offer) -> str:
     """The publisher's revenue for ``offer`` in words for the staff page: RevU's ``payout`` for
     the offer, then each step's that has one, in US dollars; empty when RevU sent none."""
-    locale = formatting.current_locale()
+    locale = str(formatting.current_locale())
     parts = [_usd_text(str(offer.payout), locale)] if offer.payout is not None else []
     parts += [
         f"{step.name} {_usd_text(str(step.payout), locale)}"
@@ -218,9 +217,10 @@ def publisher_revenue_text(offer: Offer) -> str:
     return " · ".join(parts)
 
 
-# A page lists hundreds of step payouts sharing a few values: each is formatted once.
+# A page lists hundreds of step payouts sharing a few values: each is formatted once (per
+# locale identifier, as in revu_widgets.formatting).
 @functools.lru_cache(maxsize=256)
-def _usd_text(amount: str, locale: Locale) -> str:
+def _usd_text(amount: str, locale: str) -> str:
     return str(babel_numbers.format_currency(Decimal(amount), "USD", locale=locale))
 
 

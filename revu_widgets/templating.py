@@ -123,7 +123,7 @@ def timeline(offer: Offer) -> list[TimelineStep]:
         TimelineStep(
             position=index,
             state=step.status.value,
-            label=status_label(step),
+            label=status_label(step, fmt),
             name=step.name,
             reward=None if step.reward is None else fmt.amount(step.reward),
             times=(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import marshal
 import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any, Final
@@ -37,7 +38,7 @@ from .errors import (
     UpstreamUnavailableError,
     UserBannedError,
 )
-from .models import Offer, ProgressPage, RewardStatus
+from .models import Offer, ProgressPage, RewardStatus, SkippedOffer
 from .schemas import raw_error_code, raw_support_id
 
 #: RevU's production address (``REVU_BASE_URL``'s default).
@@ -130,59 +131,133 @@ def page_digest(body: bytes, reference: str | None) -> str:
     return hashlib.blake2b(body, digest_size=16).hexdigest()
 
 
+#: A remembered page: ``(page digest, offer fields read)`` (``None``: every field).
+PageKey = tuple[str, tuple[str, ...] | None]
+
+
+def offer_key(raw: Any) -> bytes | None:
+    """A digest of exactly what one raw offer of a decoded answer says, or ``None``.
+
+    Equal keys mean equal JSON values, types included: ``marshal`` writes ``true``, ``1`` and
+    ``1.0`` apart, where ``==`` calls them equal (and the schemas read them differently).
+    Format 2 writes no back-references, so the same value always gives the same bytes.
+    """
+    try:
+        data = marshal.dumps(raw, 2)
+    except ValueError:  # nested beyond what marshal writes: read such an offer every time
+        return None
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+@dataclass(slots=True, eq=False)
+class _Known:
+    """One validated offer of remembered pages, shared by every page that sent it unchanged."""
+
+    offer: Offer
+    #: ``(offer_key, offer fields read)``, when it can be found again by what it was read from.
+    key: tuple[bytes, tuple[str, ...] | None] | None
+    #: How many remembered pages hold it.
+    pages: int = 0
+    #: What it was read again as (in full for the screen, or its steps' facts), by purpose.
+    rereads: dict[str, Offer] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    page: ProgressPage
+    offers: tuple[_Known, ...]
+
+
 class PageMemory:
-    """Validated pages of recent answers, by :func:`page_digest` and what was read of them.
+    """Validated pages of recent answers, by :func:`page_digest`, and their offers, by what each
+    raw offer says (:func:`offer_key`).
 
     A walk that gets the same bytes as an earlier one (a history re-read when its snapshot
     has expired, or after a postback that changed another page) reuses that page's validation
-    instead of reading its offers again; each offer's derived fields (overdue, expired) are
-    recomputed for the new moment. What was read again of a remembered page's offers (in full
-    for the screen, or their steps' facts) is kept with the page and reused the same way. At
-    most ``offers`` offers are kept, least recently used forgotten first.
+    instead of reading its offers again. A page whose bytes changed (a postback moved one of
+    its offers on) validates only the offers that changed, and reuses the rest. Either way
+    each offer is brought to the new moment (:meth:`Offer.at`: its derived fields, overdue
+    and expired, are derived again only when an expiry or an expected credit date passed in
+    between). What was read again of a remembered offer (in full for the screen, or its
+    steps' facts) is kept with it and reused the same way. At most ``offers`` offers are kept,
+    least recently used pages forgotten first.
     """
 
     def __init__(self, offers: int) -> None:
         self._room = offers
         self._lock = threading.Lock()
-        self._pages: OrderedDict[tuple[str, tuple[str, ...] | None], ProgressPage] = OrderedDict()
+        self._pages: OrderedDict[PageKey, _Page] = OrderedDict()
         self._held = 0
-        # The raw offers of remembered pages by identity (the pages hold them, so an id is not
-        # reused while it is listed), and what each was read again as, by purpose.
-        self._sources: dict[int, Mapping[str, Any]] = {}
-        self._rereads: dict[tuple[str, int], Offer] = {}
+        self._by_key: dict[tuple[bytes, tuple[str, ...] | None], _Known] = {}
+        # By the identity of the raw offer an offer read in part was read from (the offer holds
+        # it, so an id is not reused while it is listed): where its rereads are kept.
+        self._by_source: dict[int, _Known] = {}
 
-    def recall(
-        self,
-        key: tuple[str, tuple[str, ...] | None],
-        *,
-        now: datetime,
-        support_id: str | None,
-    ) -> ProgressPage | None:
+    def recall(self, key: PageKey, *, now: datetime, support_id: str | None) -> ProgressPage | None:
         """The page validated for ``key``, as read at ``now`` with this request's reference."""
         with self._lock:
-            page = self._pages.get(key)
-            if page is None:
+            kept = self._pages.get(key)
+            if kept is None:
                 return None
             self._pages.move_to_end(key)
         return replace(
-            page,
-            offers=tuple(replace(offer, as_of=now) for offer in page.offers),
+            kept.page,
+            offers=tuple(offer.at(now) for offer in kept.page.offers),
             support_id=support_id,
         )
 
-    def keep(self, key: tuple[str, tuple[str, ...] | None], page: ProgressPage) -> None:
-        """Remember ``page`` (validated) for ``key``."""
+    def read(
+        self,
+        key: PageKey,
+        raw_offers: Sequence[Any],
+        parse: Callable[[list[Any]], ProgressPage],
+        *,
+        now: datetime,
+    ) -> ProgressPage:
+        """The page of ``raw_offers`` (whose bytes gave ``key``), validated: each raw offer a
+        remembered page sent the same is reused at ``now``, the others go to ``parse`` (which
+        validates a list of raw offers into a page at ``now``). The page is remembered."""
+        only = key[1]
+        keys = [offer_key(raw) for raw in raw_offers]
+        with self._lock:
+            known = [self._by_key.get((k, only)) if k is not None else None for k in keys]
+        reused = {i: e.offer.at(now) for i, e in enumerate(known) if e is not None}
+        fresh_at = [i for i in range(len(raw_offers)) if i not in reused]
+        fresh = parse([raw_offers[i] for i in fresh_at])
+        skipped = moved_skipped(fresh.skipped, lambda index: fresh_at[index])
+        skipped_at = {item.index for item in skipped}
+        fresh_offers = iter(fresh.offers)
+        offers: list[Offer] = []
+        offer_keys: list[bytes | None] = []
+        for index in range(len(raw_offers)):
+            offer = reused.get(index)
+            if offer is None:
+                if index in skipped_at:
+                    continue
+                offer = next(fresh_offers)
+            offers.append(offer)
+            # An offer with a field left out is not shared: its page says what was dropped.
+            offer_keys.append(None if offer.degraded else keys[index])
+        page = replace(fresh, offers=tuple(offers), skipped=tuple(skipped), digest=key[0])
+        self.keep(key, page, offer_keys)
+        return page
+
+    def keep(
+        self, key: PageKey, page: ProgressPage, offer_keys: Sequence[bytes | None] | None = None
+    ) -> None:
+        """Remember ``page`` (validated) for ``key``; ``offer_keys`` (one per offer of the page)
+        lets later pages find its offers by what each was read from."""
         if len(page.offers) > self._room:
             return
+        keys = offer_keys if offer_keys is not None else [None] * len(page.offers)
         with self._lock:
             old = self._pages.pop(key, None)
             if old is not None:
                 self._forget(old)
-            self._pages[key] = page
+            pairs = zip(page.offers, keys, strict=True)
+            entries = tuple(self._hold(offer, k, key[1]) for offer, k in pairs)
+            self._pages[key] = _Page(page, entries)
             self._held += len(page.offers)
-            for offer in page.offers:
-                if offer.source is not None:
-                    self._sources[id(offer.source)] = offer.source
             while self._held > self._room:
                 _, forgotten = self._pages.popitem(last=False)
                 self._forget(forgotten)
@@ -194,15 +269,13 @@ class PageMemory:
         read: Callable[[Sequence[Offer]], Sequence[Offer]],
     ) -> tuple[Offer, ...]:
         """``read(offers)`` (the same offers, each read again for ``purpose``), reusing what
-        an earlier read of a remembered page's raw offer gave, at each offer's moment."""
+        an earlier read of a remembered raw offer gave, at each offer's moment."""
         listed = tuple(offers)
         done: dict[int, Offer] = {}
         with self._lock:
             for index, offer in enumerate(listed):
-                source = offer.source
-                if source is None or self._sources.get(id(source)) is not source:
-                    continue
-                earlier = self._rereads.get((purpose, id(source)))
+                entry = self._entry_of(offer)
+                earlier = entry.rereads.get(purpose) if entry is not None else None
                 if earlier is not None:
                     done[index] = earlier
         rest = [offer for index, offer in enumerate(listed) if index not in done]
@@ -212,28 +285,206 @@ class PageMemory:
             for index, offer in enumerate(listed):
                 earlier = done.get(index)
                 if earlier is not None:
-                    again = earlier
-                    if earlier.as_of != offer.as_of:
-                        again = replace(earlier, as_of=offer.as_of)
+                    again = earlier.at(offer.as_of)
                 else:
                     again = next(fresh)
-                    source = offer.source
-                    if source is not None and self._sources.get(id(source)) is source:
-                        self._rereads[(purpose, id(source))] = again
+                    entry = self._entry_of(offer)
+                    if entry is not None:
+                        entry.rereads[purpose] = again
                 result.append(again)
         return tuple(result)
 
-    def _forget(self, page: ProgressPage) -> None:
-        self._held -= len(page.offers)
-        for offer in page.offers:
-            if offer.source is not None and self._sources.get(id(offer.source)) is offer.source:
-                del self._sources[id(offer.source)]
-                for purpose in _REREADS:
-                    self._rereads.pop((purpose, id(offer.source)), None)
+    def _entry_of(self, offer: Offer) -> _Known | None:
+        source = offer.source
+        if source is None:
+            return None
+        entry = self._by_source.get(id(source))
+        return entry if entry is not None and entry.offer.source is source else None
+
+    def _hold(self, offer: Offer, key: bytes | None, only: tuple[str, ...] | None) -> _Known:
+        entry = self._by_key.get((key, only)) if key is not None else None
+        if entry is None or entry.offer.source is not offer.source:
+            entry = _Known(offer, (key, only) if key is not None else None)
+            if entry.key is not None:
+                self._by_key[entry.key] = entry
+            if offer.source is not None:
+                self._by_source[id(offer.source)] = entry
+        entry.pages += 1
+        return entry
+
+    def _forget(self, kept: _Page) -> None:
+        self._held -= len(kept.page.offers)
+        for entry in kept.offers:
+            entry.pages -= 1
+            if entry.pages:
+                continue
+            if entry.key is not None and self._by_key.get(entry.key) is entry:
+                del self._by_key[entry.key]
+            source = entry.offer.source
+            if source is not None and self._by_source.get(id(source)) is entry:
+                del self._by_source[id(source)]
 
 
-#: What :meth:`PageMemory.reread` keeps reads for.
-_REREADS: Final = ("full", "step facts")
+def moved_skipped(
+    skipped: Iterable[SkippedOffer], position: Callable[[int], int]
+) -> list[SkippedOffer]:
+    """``skipped`` with each position (and the field paths under it) moved to
+    ``position(index)``: from a part of a page to the page, or from a page to the history."""
+    result = []
+    for item in skipped:
+        new_index = position(item.index)
+        old, new = f"offers.{item.index}", f"offers.{new_index}"
+        paths = tuple(
+            new + path[len(old) :] if path == old or path.startswith(old + ".") else path
+            for path in item.field_paths
+        )
+        result.append(SkippedOffer(new_index, item.offer_id, paths))
+    return result
+
+
+#: A question put to RevU: the request's path and query (the same bytes answer every subset).
+Question = tuple[str, tuple[tuple[str, str], ...]]
+
+# What json.loads takes for whitespace, and its decoder (raw_decode reads one value at an index).
+_JSON_SPACE: Final = re.compile(r"[ \t\n\r]*")
+_JSON: Final = json.JSONDecoder()
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAnswer:
+    """An answer's body decoded as :func:`json.loads` would, with where its per-request
+    references sit: ``(key, start, end)`` of each top-level value under a reference key, in
+    ``text`` order."""
+
+    payload: object
+    text: str
+    references: tuple[tuple[str, int, int], ...] = ()
+
+    def again(self, body: bytes) -> DecodedAnswer | None:
+        """``body`` decoded, when it is this answer's text with other reference values.
+
+        Only the new reference values are decoded: the text between them is compared, and
+        equal text decodes to equal values. ``None`` when anything else differs.
+        """
+        text = _body_text(body)
+        if text is None or not isinstance(self.payload, dict):
+            return None
+        payload = dict(self.payload)
+        references = []
+        old = new = 0
+        try:
+            for key, start, end in self.references:
+                same = self.text[old:start]
+                if not text.startswith(same, new):
+                    return None
+                value, new_end = _JSON.raw_decode(text, new + len(same))
+                payload[key] = value
+                references.append((key, new + len(same), new_end))
+                old, new = end, new_end
+        except (ValueError, RecursionError):
+            return None
+        if text[new:] != self.text[old:]:
+            return None
+        return DecodedAnswer(payload, text, tuple(references))
+
+
+def decode_answer(body: bytes, reference_keys: Collection[str]) -> DecodedAnswer | None:
+    """``body`` decoded, noting where the top-level values under ``reference_keys`` sit;
+    ``None`` when it is not JSON (deep nesting and huge numbers too).
+
+    The top-level object is read key by key with the standard library's decoder, so the
+    result is what :func:`json.loads` gives (a repeated key keeps its last value).
+    """
+    text = _body_text(body)
+    if text is None:
+        return None
+    try:
+        return _decode_top_level(text, frozenset(reference_keys))
+    except (ValueError, RecursionError):
+        return None
+
+
+def _body_text(body: bytes) -> str | None:
+    # As json.loads reads bytes: UTF-8, -16 or -32, told apart by the first bytes.
+    try:
+        return body.decode(json.detect_encoding(body), "surrogatepass")
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def _decode_top_level(text: str, reference_keys: frozenset[str]) -> DecodedAnswer:
+    index = _after_space(text, 0)
+    if not text.startswith("{", index):
+        return DecodedAnswer(_JSON.decode(text), text)
+    payload: dict[str, Any] = {}
+    references = []
+    index = _after_space(text, index + 1)
+    closed = text.startswith("}", index)
+    while not closed:
+        if not text.startswith('"', index):
+            raise ValueError("a key was expected")
+        key, index = _JSON.raw_decode(text, index)
+        index = _after_space(text, index)
+        if not text.startswith(":", index):
+            raise ValueError("':' was expected")
+        start = _after_space(text, index + 1)
+        payload[key], index = _JSON.raw_decode(text, start)
+        if key in reference_keys:
+            references.append((key, start, index))
+        index = _after_space(text, index)
+        closed = text.startswith("}", index)
+        if not closed:
+            if not text.startswith(",", index):
+                raise ValueError("',' or '}' was expected")
+            index = _after_space(text, index + 1)
+    if _after_space(text, index + 1) != len(text):
+        raise ValueError("extra data after the answer")
+    return DecodedAnswer(payload, text, tuple(references))
+
+
+def _after_space(text: str, index: int) -> int:
+    return _JSON_SPACE.match(text, index).end()  # type: ignore[union-attr]  # "*" always matches
+
+
+class AnswerMemory:
+    """The last answer to each recent question, to tell the same bytes without decoding them.
+
+    RevU puts a new support reference in every answer; an answer that is the last one with
+    other references is read from it (:meth:`DecodedAnswer.again`), with the digest it had.
+    At most ``characters`` characters of answers are kept, least recently kept forgotten
+    first.
+    """
+
+    def __init__(self, characters: int) -> None:
+        self._room = characters
+        self._lock = threading.Lock()
+        self._answers: OrderedDict[Question, tuple[str, DecodedAnswer]] = OrderedDict()
+        self._held = 0
+
+    def again(self, question: Question, body: bytes) -> tuple[str, DecodedAnswer] | None:
+        """``(digest, answer)`` when ``body`` is the last answer to ``question`` with other
+        references; ``None`` otherwise."""
+        with self._lock:
+            remembered = self._answers.get(question)
+        if remembered is None:
+            return None
+        digest, earlier = remembered
+        answer = earlier.again(body)
+        return (digest, answer) if answer is not None else None
+
+    def keep(self, question: Question, digest: str, answer: DecodedAnswer) -> None:
+        """Remember ``answer`` (whose body has ``digest``) as the last one to ``question``."""
+        if len(answer.text) > self._room:
+            return
+        with self._lock:
+            old = self._answers.pop(question, None)
+            if old is not None:
+                self._held -= len(old[1].text)
+            self._answers[question] = (digest, answer)
+            self._held += len(answer.text)
+            while self._held > self._room:
+                _, (_, forgotten) = self._answers.popitem(last=False)
+                self._held -= len(forgotten.text)
 
 
 def decode_json(body: bytes) -> object | None:

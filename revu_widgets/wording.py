@@ -23,7 +23,16 @@ from .errors import (
     UpstreamTimeoutError,
     UpstreamUnavailableError,
 )
-from .formatting import N_, format_amount, format_date, format_number, formatter, gettext, ngettext
+from .formatting import (
+    N_,
+    Formatter,
+    format_amount,
+    format_date,
+    format_number,
+    formatter,
+    gettext,
+    ngettext,
+)
 from .models import Offer, OfferState, Step, StepStatus
 
 #: Longest raw upstream status word shown in an "Unknown (...)" label.
@@ -79,17 +88,22 @@ def clean_word(raw: str) -> str:
     return word[:_RAW_WORD_LIMIT] + ("…" if len(word) > _RAW_WORD_LIMIT else "")
 
 
-def status_label(value: StatusLike) -> str:
-    """The words for an offer's state or a step's status (an unknown step word shown as such)."""
+def status_label(value: StatusLike, fmt: Formatter | None = None) -> str:
+    """The words for an offer's state or a step's status (an unknown step word shown as such).
+
+    ``fmt`` is the request's :class:`~revu_widgets.formatting.Formatter` when the caller holds
+    it (a loop over hundreds of steps then looks the request's translation up once).
+    """
+    translate = (fmt or formatter()).gettext
     if isinstance(value, Offer):
         value = value.state
     if isinstance(value, OfferState):
-        return gettext(_OFFER_STATE_LABELS[value])
+        return translate(_OFFER_STATE_LABELS[value])
     if isinstance(value, Step):
         if value.status is StepStatus.UNKNOWN and value.status_label.strip():
-            return gettext(_UNKNOWN_STEP_TEXT, word=clean_word(value.status_label))
+            return translate(_UNKNOWN_STEP_TEXT, word=clean_word(value.status_label))
         value = value.status
-    return gettext(_STEP_STATUS_LABELS[value])
+    return translate(_STEP_STATUS_LABELS[value])
 
 
 def status_value(value: StatusLike) -> str:
@@ -403,7 +417,7 @@ def claim_details(offer: Offer, *, user_id: str, support_id: str | None) -> str:
     # One translator and amount formatter per block: the support page words 100 of them.
     fmt = formatter()
     translate = fmt.gettext
-    status = status_label(offer)
+    status = status_label(offer, fmt)
     if offer.is_overdue:
         status = translate(N_("%(status)s (overdue)"), status=status)
     lines = [
@@ -429,7 +443,7 @@ def claim_details(offer: Offer, *, user_id: str, support_id: str | None) -> str:
                 _CLAIM_STEP_TEXT,
                 number=number,
                 name=one_line(step.name),
-                status=status_label(step),
+                status=status_label(step, fmt),
                 reward=fmt.amount(step.reward) or "-",
             )
         )

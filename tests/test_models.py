@@ -7,6 +7,7 @@ the history).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -155,6 +156,55 @@ def test_overdue_starts_just_after_the_expected_credit_moment() -> None:
     assert at_the_limit.expected_credit_at == NOW
     assert not at_the_limit.is_overdue
     assert pending(NOW - WINDOW - timedelta(seconds=1)).is_overdue
+
+
+HOUR = timedelta(hours=1)
+
+#: Offers whose derived fields depend on the moment, and some whose do not.
+_MOMENT_OFFERS = {
+    "code 3 expiring": offer(RewardStatus.REVERSED, expires_at=NOW + HOUR),
+    "code 3 expiring, reversed step": offer(
+        RewardStatus.REVERSED, expires_at=NOW + HOUR, steps=(step(StepStatus.REVERSED),)
+    ),
+    "code 3 expired": offer(RewardStatus.REVERSED, expires_at=NOW - HOUR),
+    "code 3 completed": offer(RewardStatus.REVERSED, expires_at=NOW + HOUR, user_completed=True),
+    "pending, due later": offer(
+        RewardStatus.PENDING, credit_window=WINDOW, completed_at=NOW - WINDOW + HOUR
+    ),
+    "pending, overdue": offer(
+        RewardStatus.PENDING, credit_window=WINDOW, completed_at=NOW - WINDOW - HOUR
+    ),
+    "pending, no window": offer(RewardStatus.PENDING, completed_at=NOW - WINDOW),
+    "in progress, expiring": offer(expires_at=NOW + HOUR),
+    "credited": offer(RewardStatus.CREDITED, total_reward=Decimal(5)),
+}
+
+
+@pytest.mark.parametrize("name", list(_MOMENT_OFFERS))
+@pytest.mark.parametrize(
+    "shift",
+    [-HOUR, timedelta(0), timedelta(minutes=59), HOUR, HOUR + timedelta(seconds=1), 2 * HOUR],
+)
+def test_an_offer_read_at_another_moment_is_the_offer_derived_then(
+    name: str, shift: timedelta
+) -> None:
+    earlier = _MOMENT_OFFERS[name]
+    moment = NOW + shift
+    moved = earlier.at(moment)
+    assert moved == replace(earlier, as_of=moment)
+    assert moved.as_of == moment
+    assert earlier.as_of == NOW
+
+
+def test_an_offer_knows_until_when_its_derived_fields_hold() -> None:
+    assert _MOMENT_OFFERS["code 3 expiring"].stable_until == NOW + HOUR
+    assert _MOMENT_OFFERS["pending, due later"].stable_until == NOW + HOUR
+    assert _MOMENT_OFFERS["code 3 expired"].stable_until is None
+    assert _MOMENT_OFFERS["pending, overdue"].stable_until is None
+    assert _MOMENT_OFFERS["credited"].stable_until is None
+    later = _MOMENT_OFFERS["code 3 expiring"].at(NOW + 2 * HOUR)
+    assert later.state is OfferState.EXPIRED
+    assert later.stable_until is None
 
 
 def test_expected_credit_counts_from_the_offers_completion_first() -> None:

@@ -187,6 +187,17 @@ def test_numbers_follow_accept_language(app: Flask) -> None:
         assert presentation.format_date(T0) == "Nov 20, 2026"
 
 
+def test_numbers_and_dates_keep_the_locales_region_and_script(app: Flask) -> None:
+    # Formats are remembered per locale identifier: the region and script are part of it.
+    with app.test_request_context(headers={"Accept-Language": "en-IN"}):
+        assert presentation.format_number(Decimal("1234567.5")) == "12,34,567.5"
+        assert presentation.format_date(T0) == "20 Nov 2026"
+    with app.test_request_context(headers={"Accept-Language": "en-US"}):
+        assert presentation.format_number(Decimal("1234567.5")) == "1,234,567.5"
+    with app.test_request_context(headers={"Accept-Language": "zh-Hant-TW"}):
+        assert presentation.format_date(T0) == "2026年11月20日"
+
+
 def test_unparseable_accept_language_falls_back_to_next_then_english(app: Flask) -> None:
     with app.test_request_context(headers={"Accept-Language": "xx-YY, fr;q=0.5"}):
         assert presentation.format_number(Decimal("1234.5")) == "1\u202f234,5"

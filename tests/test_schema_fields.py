@@ -6,12 +6,14 @@ moved by one (``<`` for ``<=``), a limit of the wrong size or a changed message 
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from revu_widgets.models import RewardStatus, StepStatus
 from revu_widgets.schemas import fields as f
@@ -232,3 +234,87 @@ def test_step_status_field_reads_numbers_as_words_and_refuses_booleans() -> None
     assert field.deserialize(7)[0] is StepStatus.UNKNOWN
     assert field.deserialize(7)[1] == "7"
     assert refused(field, True) == ["Not a valid status word."]
+
+
+def test_a_status_word_is_read_from_its_first_600_characters() -> None:
+    # The first 600 characters are read, then cleaned: hostile padding costs no more than that.
+    field = f.StepStatusField()
+    assert field.deserialize("\x00" * 592 + "credited") == (StepStatus.CREDITED, "credited")
+    assert field.deserialize("\x00" * 593 + "credited") == (StepStatus.UNKNOWN, "credite")
+
+
+# -- labels ---------------------------------------------------------------------------------------
+
+
+def test_numeric_labels_up_to_64_digits() -> None:
+    label = f.Label()
+    assert label.deserialize(10**64 - 1) == "9" * 64
+    assert label.deserialize(-(10**64 - 1)) == "-" + "9" * 64
+    assert label.deserialize(10**64) is None
+    assert label.deserialize(-(10**64)) is None
+    assert label.deserialize(" ab ") == "ab"
+    assert refused(label, True) == ["Not a valid identifier."]
+
+
+def test_offer_id_strings_up_to_19_digits() -> None:
+    assert refused(f.OfferId(), "0" * 20) == ["Not a valid offer id."]
+
+
+def test_amount_text_up_to_40_characters() -> None:
+    amount = f.Amount()
+    assert amount.deserialize(" " * 37 + "1.5") == Decimal("1.5")
+    assert amount.deserialize("0." + "0" * 37 + "1") == Decimal("1e-38")
+    assert refused(amount, " " * 38 + "1.5") == ["Not a valid amount."]
+    assert refused(amount, "0." + "0" * 38 + "1") == ["Not a valid amount."]
+
+
+# -- every field inside a schema ------------------------------------------------------------------
+
+# (field class, its arguments, a raw value, what it reads)
+FIELDS: list[tuple[Any, dict[str, Any], object, object]] = [
+    (f.Text, {"max_length": 3}, "abc", "abc"),
+    (f.HttpUrl, {}, "https://a.example/", "https://a.example/"),
+    (f.Label, {}, 5, "5"),
+    (f.Flag, {}, "yes", True),
+    (f.Amount, {}, 1, Decimal(1)),
+    (f.Timestamp, {}, 0, datetime(1970, 1, 1, tzinfo=UTC)),
+    (f.RewardStatusField, {}, 2, RewardStatus.CREDITED),
+    (f.StepStatusField, {}, "paid", (StepStatus.CREDITED, "paid")),
+]
+
+
+@pytest.mark.parametrize(("kind", "arguments", "raw", "read"), FIELDS)
+def test_null_reads_as_nothing_and_marshmallow_options_are_kept(
+    kind: Any, arguments: dict[str, Any], raw: object, read: object
+) -> None:
+    # RevU sends null for any field it has nothing for: never an error.
+    schema = Schema.from_dict({"value": kind(data_key="upstream", **arguments)})()
+    assert schema.load({"upstream": None}) == {"value": None}
+    assert schema.load({"upstream": raw}) == {"value": read}
+
+
+def test_what_a_missing_field_reads_as() -> None:
+    schema = Schema.from_dict(
+        {kind.__name__: kind(**arguments) for kind, arguments, _, _ in FIELDS}
+    )
+    assert schema().load({}) == {
+        "Flag": False,
+        "RewardStatusField": RewardStatus.UNKNOWN,
+        "StepStatusField": (StepStatus.NOT_STARTED, ""),
+    }
+
+
+@pytest.fixture
+def server_five_hours_behind_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    # A POSIX zone rule: no time zone database needed.
+    monkeypatch.setenv("TZ", "EST5")
+    time.tzset()
+    assert time.timezone == 5 * 3600
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("server_five_hours_behind_utc")
+def test_naive_times_are_utc_whatever_the_servers_zone() -> None:
+    assert f.parse_timestamp("2026-03-18T14:30:00") == datetime(2026, 3, 18, 14, 30, tzinfo=UTC)
