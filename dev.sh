@@ -28,7 +28,10 @@ setup_venv() {
   want=$(cat setup.cfg pyproject.toml | "$VENV/bin/python" -c 'import hashlib,sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())')
   if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade pip
-    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -e ".[$extras]"
+    # --no-compile: byte-compiling every installed package costs about as much CPU as the rest
+    # of the install; Python compiles the modules a run really imports, once, on first use.
+    "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --no-compile \
+      -e ".[$extras]"
     echo "$want" > "$stamp"
   fi
 }

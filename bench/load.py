@@ -5,7 +5,8 @@ Starts the fake RevU (``python -m revu_widgets.fake``) and gunicorn (gthread wor
 threads for a fixed time, then stops both servers and reports::
 
     python bench/load.py             # 200 clients for 60 s
-    python bench/load.py --short     # 200 clients for 10 s (what the test suite runs)
+    python bench/load.py --short     # 200 clients for 10 s
+    python bench/load.py --seconds 3 # 200 clients for 3 s (what the test suite runs)
     python bench/load.py --json      # the report as JSON
 
 Each client is one visitor with its own ``requests.Session`` (its own cookies and
