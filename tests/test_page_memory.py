@@ -19,7 +19,7 @@ import pytest
 from revu_widgets import RevUClient
 from revu_widgets.fake import FAKE_API_KEY
 from revu_widgets.fake.server import FakeServer
-from revu_widgets.models import Offer, OfferState, ProgressPage
+from revu_widgets.models import Offer, OfferState, ProgressPage, UserProgress
 from revu_widgets.schemas import SUMMARY_FIELDS, complete_offers, parse_progress_page
 from revu_widgets.upstream_http import PageMemory
 
@@ -31,6 +31,16 @@ def client(fake_revu_server: FakeServer) -> Iterator[RevUClient]:
     revu = RevUClient(FAKE_API_KEY, fake_revu_server.url, max_retries=0, deadline=10)
     yield revu
     revu.close()
+
+
+def fresh_read(url: str) -> tuple[UserProgress, tuple[Offer, ...]]:
+    """The member's history and its first five offers in full, read by a client with no memory."""
+    fresh_client = RevUClient(FAKE_API_KEY, url, max_retries=0)
+    try:
+        fresh = fresh_client.get_all_progress(MEMBER, complete=False)
+        return fresh, fresh_client.complete_offers(fresh.offers[:5])
+    finally:
+        fresh_client.close()
 
 
 def _content(offer: Offer) -> tuple[Any, ...]:
@@ -118,12 +128,7 @@ def test_offers_read_again_for_the_screen_are_reused_and_still_agree(
     shown = client.complete_offers(first.offers[:5])
     again = client.get_all_progress(MEMBER, complete=False)
     shown_again = client.complete_offers(again.offers[:5])
-    fresh_client = RevUClient(FAKE_API_KEY, fake_revu_server.url, max_retries=0)
-    try:
-        fresh = fresh_client.get_all_progress(MEMBER, complete=False)
-        fresh_shown = fresh_client.complete_offers(fresh.offers[:5])
-    finally:
-        fresh_client.close()
+    _, fresh_shown = fresh_read(fake_revu_server.url)
 
     assert all(o.complete for o in shown_again)
     assert [o.as_of for o in shown_again] == [o.as_of for o in again.offers[:5]]
@@ -262,12 +267,7 @@ def test_a_history_read_after_a_postback_agrees_with_a_fresh_read(
     fake_revu_server.app.advance(MEMBER)
     again = client.get_all_progress(MEMBER, complete=False)
     shown = client.complete_offers(again.offers[:5])
-    fresh_client = RevUClient(FAKE_API_KEY, fake_revu_server.url, max_retries=0)
-    try:
-        fresh = fresh_client.get_all_progress(MEMBER, complete=False)
-        fresh_shown = fresh_client.complete_offers(fresh.offers[:5])
-    finally:
-        fresh_client.close()
+    fresh, fresh_shown = fresh_read(fake_revu_server.url)
 
     assert again.pages_digest != first.pages_digest
     assert [_content(o) for o in again.offers] == [_content(o) for o in fresh.offers]
