@@ -43,29 +43,32 @@ def two_browsers(make_context: ContextFactory, site: LiveSite, user_id: str) -> 
     return pages[0], pages[1]
 
 
-def assert_same_content(with_js: Page, without_js: Page, url: str, site: LiveSite) -> None:
-    # A frozen clock, so "Looked up at" and "2 hours ago" cannot move between the two loads.
-    # The pages are read before it stops: the page with script polls, and an answer from the
-    # real clock (dates relative to today) would rewrite it between the loads and the reading.
-    with frozen_clock(site):
-        for page in (with_js, without_js):
-            response = page.goto(url)
-            assert response is not None
-            assert response.status == 200, url
-        assert main_text(without_js) == main_text(with_js), url
+def assert_same_content(with_js: Page, without_js: Page, url: str) -> None:
+    """Both pages load ``url`` and show the same text; call it under :func:`frozen_clock`.
+
+    A frozen clock, so "Looked up at" and "2 hours ago" cannot move between the two loads. The
+    pages are read before it stops: the page with script polls, and an answer from the real
+    clock (dates relative to today) would rewrite it between the loads and the reading.
+    """
+    for page in (with_js, without_js):
+        response = page.goto(url)
+        assert response is not None
+        assert response.status == 200, url
+    assert main_text(without_js) == main_text(with_js), url
 
 
 def test_member_pages_show_the_same_content_without_javascript(
     make_context: ContextFactory, site: LiveSite
 ) -> None:
     with_js, without_js = two_browsers(make_context, site, "alex-42")
-    states = offers_by_state(with_js, site)
-    paths = ["/dashboard", "/rewards/"]
-    paths += [f"/rewards/?status={tab}" for tab in ("in_progress", "pending", "credited")]
-    paths += ["/rewards/?status=reversed"]
-    paths += [f"/rewards/offers/{ids[0]}" for ids in states.values()]
-    for path in paths:
-        assert_same_content(with_js, without_js, site(path), site)
+    with frozen_clock(site):
+        states = offers_by_state(with_js, site)
+        paths = ["/dashboard", "/rewards/"]
+        paths += [f"/rewards/?status={tab}" for tab in ("in_progress", "pending", "credited")]
+        paths += ["/rewards/?status=reversed"]
+        paths += [f"/rewards/offers/{ids[0]}" for ids in states.values()]
+        for path in paths:
+            assert_same_content(with_js, without_js, site(path))
 
 
 def test_offer_page_without_javascript_has_steps_progress_and_claim_details(
@@ -105,4 +108,5 @@ def test_staff_support_desk_works_without_javascript(
     without_js.get_by_role("button", name="Look up").click()
     expect(without_js.get_by_role("heading", level=1)).to_contain_text("alex-42")
     assert without_js.locator("article.revu-card, [data-revu-offer]").count() > 0
-    assert_same_content(with_js, without_js, without_js.url, site)
+    with frozen_clock(site):
+        assert_same_content(with_js, without_js, without_js.url)
