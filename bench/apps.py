@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import copy
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -196,7 +197,7 @@ def naive_fetch_all(base_url: str, user_id: str, page_size: int = 100) -> list[A
 
 @contextlib.contextmanager
 def fake_in_process(
-    latency: float = 0.0, dialect: str | None = None, processes: int = 1
+    latency: float = 0.0, dialect: str | None = None, processes: int = 1, code: Path | None = None
 ) -> Iterator[str]:
     """Run the fake RevU (:func:`fake_revu`) in a child process, or several; yield its URL.
 
@@ -209,12 +210,14 @@ def fake_in_process(
     Every process then holds its own copy of the members: the generated ones (the 1,200-offer
     member) answer alike in all of them, but the control calls (:func:`advance`, :func:`renew`,
     :func:`upstream_stats`) reach one process only, so they need the single-process fake.
+    ``code`` is a checkout whose ``revu_widgets`` the fake runs (this one's when ``None``).
     """
+    env = None if code is None else dict(os.environ, PYTHONPATH=str(code))
     if processes == 1:
         command = [sys.executable, __file__, "--latency", str(latency)]
         if dialect is not None:
             command += ["--dialect", dialect]
-        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+        child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, env=env)
         try:
             assert child.stdout is not None
             url = child.stdout.readline().strip()
@@ -240,6 +243,7 @@ def fake_in_process(
                 f"apps:fake_revu(latency={latency!r}, dialect={dialect!r})",
             ],
             pass_fds=[listener.fileno()],
+            env=env,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:

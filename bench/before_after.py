@@ -263,6 +263,7 @@ def main() -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     from apps import advance, fake_in_process, renew
 
+    load_start = os.getloadavg()
     with ExitStack() as stack:
         before = stack.enter_context(checkout(args.before))
         fast = stack.enter_context(fake_in_process(0.0, dialect="kit"))
@@ -299,6 +300,7 @@ def main() -> None:
                 elapsed, spent, sizes[key] = workers[key[0]].time(key[1])
                 times[key].append(elapsed)
                 cpu[key].append(spent)
+    load_end = os.getloadavg()
 
     median = {key: statistics.median(values) for key, values in times.items()}
     print(
@@ -334,6 +336,7 @@ def main() -> None:
                 f"{median[(version, page)] / three:5.2f}x"
             )
         print(f"        three 500-offer pages at once / one ({fake}) {three / one:5.2f}x")
+    print(f"load average (1 min) {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

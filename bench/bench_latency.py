@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import time
 from collections.abc import Callable
@@ -51,6 +52,7 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.08)
     args = parser.parse_args()
 
+    load_start = os.getloadavg()
     with fake_in_process(args.latency) as base:
         kit = kit_app(base).test_client()
         direct_session = requests.Session()
@@ -128,6 +130,7 @@ def main() -> None:
                 start = time.perf_counter()
                 variants[name]()
                 times[name].append((time.perf_counter() - start) * 1000)
+    load_end = os.getloadavg()
 
     direct_median = statistics.median(times["direct round trip (active)"])
     print(
@@ -146,6 +149,7 @@ def main() -> None:
         f"kit history, 1,200 offers / one 500-offer round trip: {heavy / direct_500:.2f}x "
         f"(target <= {TARGET_HEAVY_RATIO}x)"
     )
+    print(f"load average (1 min) {load_start[0]:.1f} at the start, {load_end[0]:.1f} at the end")
 
 
 if __name__ == "__main__":

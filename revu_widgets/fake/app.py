@@ -20,6 +20,7 @@ from urllib.parse import quote, unquote
 from werkzeug.wrappers import Request, Response
 
 from ..errors import ConfigurationError, InvalidRequestError, OfferNotFoundError
+from .answers import KeptAnswers, encode_answer
 from .data import (
     BANNED_PREFIX,
     IMAGE_BASE,
@@ -117,11 +118,17 @@ class RecordedRequest:
         }
 
 
+# Every version of every member's data gets its own number: answers kept for one are never
+# served for another (see answers.KeptAnswers).
+_REVISIONS = itertools.count()
+
+
 @dataclass(slots=True)
 class _UserData:
     offers: list[Any]
     generated: bool
     modified: bool = False
+    revision: int = field(default_factory=lambda: next(_REVISIONS))
 
 
 @dataclass(frozen=True, slots=True)
@@ -337,6 +344,7 @@ class FakeRevU:
         self._connections = 0
         self._release = threading.Event()
         self._support_ids = itertools.count(918273645)
+        self._kept = KeptAnswers()
 
     def __repr__(self) -> str:
         return (
@@ -415,6 +423,7 @@ class FakeRevU:
                     )
             _advance_offer(offer, self._clock())
             data.modified = True
+            data.revision = next(_REVISIONS)
             return copy.deepcopy(offer)
 
     def reset(self) -> None:
@@ -424,6 +433,7 @@ class FakeRevU:
         """
         with self._lock:
             self._users.clear()
+            self._kept.clear()
             self._faults.clear()
             self._requests.clear()
             self._connections = 0
@@ -582,15 +592,19 @@ class FakeRevU:
             if early is not None:
                 return early
 
-        status, body = self._answer(request, user_id, record)
-        if fault is None or status != 200 or fault.kind not in _LATE_FAULTS:
-            return _json(status, body)
-        return self._late_fault(fault, body, environ)
+        outcome = self._check(request, user_id, record)
+        if not isinstance(outcome, _Query):
+            return _json(*outcome)
+        image_root = request.host_url + IMAGES_PREFIX[1:]
+        if fault is not None and fault.kind in _LATE_FAULTS:
+            return self._late_fault(fault, self._page(user_id, outcome, image_root), environ)
+        answer = self._kept_page(user_id, outcome, image_root)
+        return Response(answer, status=200, content_type="application/json")
 
-    def _answer(
+    def _check(
         self, request: Request, user_id: str, record: RecordedRequest
-    ) -> tuple[int, dict[str, Any]]:
-        """The honest answer: (status, JSON body)."""
+    ) -> tuple[int, dict[str, Any]] | _Query:
+        """The refusal (status, JSON body) RevU would answer, or the query to answer."""
         if not record.key_valid:
             record.status = 401
             return 401, {
@@ -623,37 +637,64 @@ class FakeRevU:
                 "message": "This IP address is banned from the offerwall.",
             }
         record.status = 200
-        return 200, self._page(user_id, query, image_root=request.host_url + IMAGES_PREFIX[1:])
+        return query
 
-    def _page(self, user_id: str, query: _Query, *, image_root: str) -> dict[str, Any]:
+    def _kept_page(self, user_id: str, query: _Query, image_root: str) -> bytes:
+        """The body of the answer to ``query``: encoded once per version of the member's data
+        and kept (see :mod:`~revu_widgets.fake.answers`); each request writes in its own
+        ``support_id``."""
+        question = (
+            user_id,
+            self.dialect,
+            image_root,
+            query.limit,
+            query.offset,
+            query.offer_id,
+            query.reward_status,
+            query.sid3,
+            query.country,
+        )
+        with self._lock:
+            data = self._user(user_id)
+            support_id = next(self._support_ids)
+            kept = self._kept.get(question, data.revision)
+            if kept is None:
+                kept = encode_answer(self._envelope(data, query, image_root, support_id))
+                self._kept.put(question, data.revision, kept)
+        return kept.body(support_id)
+
+    def _page(self, user_id: str, query: _Query, image_root: str) -> dict[str, Any]:
+        """The answer to ``query``, built afresh as a JSON-ready dict (for faults to distort)."""
+        with self._lock:
+            return self._envelope(self._user(user_id), query, image_root, next(self._support_ids))
+
+    def _envelope(
+        self, data: _UserData, query: _Query, image_root: str, support_id: int
+    ) -> dict[str, Any]:
+        """The answer's envelope and copies of its offers (call with the lock held)."""
         extra = "".join(
             f"&{name}={quote(value, safe='')}"
             for name, value in (("sid3", query.sid3), ("country", query.country))
             if value
         )
-        with self._lock:
-            data = self._user(user_id)
-            offers = data.offers
-            if query.offer_id is not None:
-                offers = [o for o in offers if _offer_id_of(o) == str(query.offer_id)]
-            if query.reward_status is not None:
-                offers = [
-                    o
-                    for o in offers
-                    if isinstance(o, dict) and o.get("reward_status") == query.reward_status
-                ]
-            selected = offers[query.offset : query.offset + query.limit]
-            if data.generated:
-                # Generated offers are flat dicts with a list of flat events: speak_offer copies
-                # both levels, which is a whole copy at a fraction of deepcopy's cost (a page of
-                # 500 is built in a few milliseconds, so concurrent pages hardly queue).
-                page = [
-                    speak_offer(_served(offer, image_root, extra), self.dialect)
-                    for offer in selected
-                ]
-            else:
-                page = copy.deepcopy(selected)
-            support_id = next(self._support_ids)
+        offers = data.offers
+        if query.offer_id is not None:
+            offers = [o for o in offers if _offer_id_of(o) == str(query.offer_id)]
+        if query.reward_status is not None:
+            offers = [
+                o
+                for o in offers
+                if isinstance(o, dict) and o.get("reward_status") == query.reward_status
+            ]
+        selected = offers[query.offset : query.offset + query.limit]
+        if data.generated:
+            # Generated offers are flat dicts with a list of flat events: speak_offer copies
+            # both levels, which is a whole copy at a fraction of deepcopy's cost.
+            page = [
+                speak_offer(_served(offer, image_root, extra), self.dialect) for offer in selected
+            ]
+        else:
+            page = copy.deepcopy(selected)
         envelope = {
             "status": "success",
             "publisher_id": FAKE_PUBLISHER_ID,
