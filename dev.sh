@@ -83,6 +83,13 @@ case "${1:-}" in
     ensure_chromium
     ensure_redis
     export REVU_CHROMIUM="${REVU_CHROMIUM:-$(command -v chromium)}"
+    # Every test worker, server and command the tests start is a new Python process: without
+    # byte-code caches each of them compiles every module it imports again (pytest, hypothesis,
+    # flask, ...). Keep the caches in .venv, out of the checkout, even where the environment
+    # turns them off (PYTHONDONTWRITEBYTECODE).
+    unset PYTHONDONTWRITEBYTECODE
+    PYTHONPYCACHEPREFIX="$(cd "$VENV" && pwd)/pycache"
+    export PYTHONPYCACHEPREFIX
     "$VENV/bin/ruff" check .
     "$VENV/bin/ruff" format --check .
     "$VENV/bin/mypy"

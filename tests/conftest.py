@@ -21,8 +21,13 @@ from revu_widgets.fake import FAKE_API_KEY
 from revu_widgets.fake.server import FakeServer
 
 from .reliability.scan_totals import TOTALS, WORKER_OUTPUT_KEY
+from .template_code import SharedTemplateCode
 
 pytest_plugins = ["revu_widgets.fake.pytest_plugin", "tests.redis_server"]
+
+# Every Flask app a test builds reuses the code another app of this process compiled from the
+# same template (see tests/template_code.py) instead of compiling the kit's templates again.
+Flask.jinja_options = {**Flask.jinja_options, "bytecode_cache": SharedTemplateCode()}
 
 HostFactory = Callable[..., Flask]
 UserLoader = Callable[[], str | None]
