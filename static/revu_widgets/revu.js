@@ -247,7 +247,7 @@
 
     function poll() {
       if (busy || stopped) return;
-      busy = true;
+      root.setAttribute("aria-busy", busy = true);
       step()
         .then(function () {
           delay = checkVersion ? tick : full;
@@ -258,8 +258,8 @@
           delay = Math.min(Math.max(delay * 2, (error && error.wait) || 0), MAX_DELAY);
         })
         .then(function () {
-          busy = false;
           schedule(delay);
+          root.setAttribute("aria-busy", busy = false);
         });
     }
 

@@ -27,6 +27,7 @@ from playwright.sync_api import (
     Request,
     Response,
     Route,
+    expect,
     sync_playwright,
 )
 from werkzeug.serving import WSGIRequestHandler
@@ -51,6 +52,8 @@ CHROMIUM_ARGS = [
 SUPPORT_TOKEN = "browser-test-support-token-0123456789"
 #: Playwright's wait for anything on a loopback page; generous for a loaded 2-core CI box.
 DEFAULT_TIMEOUT_MS = 20_000
+# ``expect(...)`` assertions wait as long (their own default is 5 s).
+expect.set_options(timeout=DEFAULT_TIMEOUT_MS)
 
 
 def chromium_path() -> str:
@@ -402,3 +405,14 @@ def wait_for_js(page: Page, expression: str, *, timeout: float = DEFAULT_TIMEOUT
         if time.monotonic() > deadline:
             raise AssertionError(f"still false after {timeout:g} s: {expression}")
         time.sleep(0.05)
+
+
+def refresh_settled(page: Page) -> None:
+    """Wait until the offer page's live refresh has dealt with any check it has under way.
+
+    The kit marks its root ``aria-busy="true"`` when a timer sends a request, and clears it only
+    once the answer is in the page and the next check scheduled. On a paused page clock
+    (``page.clock.pause_at``), a test can then move time on knowing exactly which checks ran,
+    however slowly a loaded machine answered them.
+    """
+    wait_for_js(page, "!document.querySelector('[data-revu-live][aria-busy=true]')")

@@ -32,7 +32,7 @@ from revu_widgets.models import (
 
 from ..kit_app import kit_app
 from ..servers import serve_wsgi
-from .conftest import wait_for_js
+from .conftest import refresh_settled, wait_for_js
 
 pytestmark = pytest.mark.browser
 
@@ -176,16 +176,23 @@ def page(browser: Any) -> Iterator[Any]:
     page = context.new_page()
     page.errors = []
     page.on("console", lambda m: page.errors.append(m.text) if m.type == "error" else None)
-    page.clock.install(time=datetime(2026, 11, 26, tzinfo=UTC))
+    start = datetime(2026, 11, 26, tzinfo=UTC)
+    page.clock.install(time=start)
+    # Paused: time moves only by ``tick`` and ``run_for``, never with the (loaded) machine's.
+    page.clock.pause_at(start + timedelta(seconds=1))
     yield page
     context.close()
 
 
 def tick(page: Any, upstream: Upstream, ms: int) -> int:
-    """Advance the page's clock, let the fetch finish, and return the request count."""
+    """Advance the page's clock, let the check it sent (if any) finish, return the request count.
+
+    A timer that fires sends its request at once, inside ``run_for``; the page schedules the
+    next one only after the answer, so one advance sends at most one request, and the next
+    advance starts from when that answer was handled.
+    """
     page.clock.run_for(ms)
-    page.wait_for_timeout(300)
-    page.clock.run_for(1)
+    refresh_settled(page)
     return upstream.requests
 
 
@@ -245,9 +252,9 @@ def test_live_refresh_writes_hostile_text_as_text(
             Step('<img src=x onerror="window.pwned=1">', StepStatus.UNKNOWN, "<b>odd</b>"),
         ),
     )
-    tick(page, upstream, 2100)
-    wait_for_js(page, "document.querySelector('[data-revu-announce]').textContent !== ''")
-    page.clock.run_for(100)
+    assert tick(page, upstream, 2100) == 1
+    page.clock.run_for(100)  # the announcement is written a moment after the update
+    assert page.locator("[data-revu-announce]").text_content() != ""
     status = page.locator('[data-revu-step="2"] [data-revu-field=status_label]')
     assert status.text_content() == "Unknown (<b>odd</b>)"
     assert page.locator('[data-revu-step="2"] b').count() == 0

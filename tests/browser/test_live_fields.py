@@ -10,11 +10,20 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import ContextFactory, LiveSite, PageProblems, sign_in, wait_for_js
+from .conftest import (
+    DEFAULT_TIMEOUT_MS,
+    ContextFactory,
+    LiveSite,
+    PageProblems,
+    sign_in,
+    wait_for_js,
+)
 
 pytestmark = pytest.mark.browser
 
-LIVE_WITHIN_S = 8.0
+#: How long a change may take to show: generous, as a loaded machine answers slowly (how fast
+#: it is on an idle one is for the benchmarks to say).
+LIVE_WITHIN_S = DEFAULT_TIMEOUT_MS / 1000
 ROOT = "article.revu-detail"
 
 
@@ -82,6 +91,13 @@ def test_every_live_field_changes_without_reload(
         f"!document.querySelector('{ROOT} .revu-claim').hidden",
         timeout=LIVE_WITHIN_S,
     )
+    # What changed is highlighted for a few seconds of real time: look at once, before the many
+    # checks below (slow on a loaded machine) let it end. It moves (fades) only when motion is
+    # welcome.
+    changed = page.locator(f"{ROOT} .revu-changed")
+    durations = changed.evaluate_all("els => els.map(e => getComputedStyle(e).transitionDuration)")
+    assert durations, "nothing is highlighted"
+    assert (durations[0] == "0s") is (motion == "reduce"), durations
 
     assert page.evaluate("window.sameDocument") == "still here"
     expect(page.locator(f"{ROOT} header [data-revu-field=state_label]")).to_have_text(
@@ -116,9 +132,4 @@ def test_every_live_field_changes_without_reload(
         expect(item).to_have_attribute("data-revu-state", step["status"])
         expect(item.locator("[data-revu-field=status_label]")).to_have_text(step["status_label"])
 
-    # What changed is highlighted; it moves (fades) only when motion is welcome.
-    changed = page.locator(f"{ROOT} .revu-changed")
-    assert changed.count() > 0
-    duration = changed.first.evaluate("e => getComputedStyle(e).transitionDuration")
-    assert (duration == "0s") is (motion == "reduce"), duration
     assert problems.unexpected() == []

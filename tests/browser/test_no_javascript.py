@@ -16,11 +16,16 @@ _REFERENCE = re.compile(r"\d{9,}")
 
 
 def main_text(page: Page) -> str:
-    """What a reader sees in the page's main area, with the script's own additions left out."""
+    """What a reader sees in the page's main area, with the script's own additions left out.
+
+    Hidden rows are left out too: the copy is detached, so ``innerText`` would read them, and
+    the live refresh keeps their text current (a hidden zero "Lost" row reads "0 coins" once the
+    page with script has polled, "—" as the server rendered it).
+    """
     text = page.locator("main").evaluate(
         """main => {
           const copy = main.cloneNode(true);
-          copy.querySelectorAll('.revu-copy, [data-revu-announce], [data-revu-updated]')
+          copy.querySelectorAll('.revu-copy, [data-revu-announce], [data-revu-updated], [hidden]')
             .forEach(e => e.remove());
           return copy.innerText;
         }"""

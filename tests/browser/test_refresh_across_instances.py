@@ -21,7 +21,9 @@ from ..servers import serve_wsgi
 pytestmark = pytest.mark.browser
 
 MEMBER = "alex-1"
-SHOWN_WITHIN_MS = 2_000
+#: Well under the 60 s interval poll these hosts are given, so only the version check (every
+#: 0.5 s) can show the postback in time; generous beyond that, as a loaded machine is slow.
+SHOWN_WITHIN_MS = 20_000
 
 
 def member_from_cookie() -> str | None:
