@@ -11,6 +11,7 @@ The key never appears in URLs, log lines, exception text or ``repr``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import logging
 import os
@@ -19,7 +20,7 @@ import threading
 import time
 import weakref
 from collections import OrderedDict, deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import FIRST_COMPLETED, FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -55,6 +56,7 @@ from .schemas import (
     complete_offers,
     parse_progress_page,
     read_envelope,
+    read_for_support,
     read_step_facts,
 )
 from .upstream_http import (
@@ -415,10 +417,7 @@ class RevUClient:
             # Offers whose state, order or totals depend on their steps get their steps' facts.
             undecided = [o for o in offers if not o.summary_without_steps]
             if undecided:
-                decided = {
-                    o.offer_id: o
-                    for o in self._pages.reread("step facts", undecided, self._read_step_facts)
-                }
+                decided = {o.offer_id: o for o in self._reread(read_step_facts, undecided)}
                 offers = [decided.get(o.offer_id, o) for o in offers]
         offers.sort(key=activity_sort_key)
         return UserProgress(
@@ -455,13 +454,19 @@ class RevUClient:
     def complete_offers(self, offers: Iterable[Offer]) -> tuple[Offer, ...]:
         """``offers`` read in full (those read with ``complete=False`` get the fields they
         were read without)."""
-        return self._pages.reread("full", offers, self._read_in_full)
+        return self._reread(complete_offers, offers)
 
-    def _read_in_full(self, offers: Sequence[Offer]) -> tuple[Offer, ...]:
-        return complete_offers(offers, self.vocabulary)
+    def support_offers(self, offers: Iterable[Offer]) -> tuple[Offer, ...]:
+        """``offers`` read with what a support card shows (those read with ``complete=False``
+        get :data:`~revu_widgets.schemas.SUPPORT_FIELDS`)."""
+        return self._reread(read_for_support, offers)
 
-    def _read_step_facts(self, offers: Sequence[Offer]) -> tuple[Offer, ...]:
-        return read_step_facts(offers, self.vocabulary)
+    def _reread(
+        self, read: Callable[..., tuple[Offer, ...]], offers: Iterable[Offer]
+    ) -> tuple[Offer, ...]:
+        # What a remembered raw offer was read again as is kept with it, by what read it.
+        reading = functools.partial(read, vocabulary=self.vocabulary)
+        return self._pages.reread(read.__name__, offers, reading)
 
     def get_offer(self, user_id: str, offer_id: int) -> Offer | None:
         """The user's progress on one offer, or ``None`` when they have none.
@@ -791,7 +796,7 @@ class RevUClient:
                 envelope={**envelope, "offers": raw_offers},
             )
 
-        return self._pages.read(key, envelope["offers"], parse, now=now)
+        return self._pages.read(key, envelope["offers"], parse, now=now, place=query.path)
 
     def _decode(self, question: Question, body: bytes) -> tuple[DecodedAnswer, str | None]:
         """The answer decoded, with its digest when it is the last answer to ``question`` with

@@ -83,6 +83,12 @@ def full_offers(offers: Iterable[Offer]) -> tuple[Offer, ...]:
     return kit_state().client.complete_offers(offers)
 
 
+def support_offers(offers: Iterable[Offer]) -> tuple[Offer, ...]:
+    """Offers of a snapshot read with what a support card shows (not the member-facing texts,
+    links and image: see :data:`~revu_widgets.schemas.SUPPORT_FIELDS`)."""
+    return kit_state().client.support_offers(offers)
+
+
 def full_progress(progress: UserProgress) -> UserProgress:
     """``progress`` with every offer read in full (for JSON, the CLI and host views)."""
     return replace(progress, offers=full_offers(progress.offers))
@@ -141,4 +147,5 @@ __all__ = [
     "load_offer",
     "member_progress",
     "report_skipped",
+    "support_offers",
 ]

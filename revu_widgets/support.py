@@ -41,7 +41,7 @@ from .blueprint import blueprint, json_error
 from .claims import ClaimClock
 from .errors import ConfigurationError, InvalidRequestError, NotSignedInError, RevUError
 from .models import Offer, OfferState, ProgressSummary, RewardStatus, UserProgress
-from .state import current_kit, full_offers, full_progress, member_progress
+from .state import current_kit, full_progress, member_progress, support_offers
 
 if TYPE_CHECKING:
     from flask.sansio.blueprints import BlueprintSetupState
@@ -354,8 +354,8 @@ def support_user(user_id: str) -> str:
         SUPPORT_PAGE_SIZE,
         lambda number: list_url(args.with_(page=number)),
     )
-    # Only the offers on this page are read in full.
-    offers = full_offers(listed)
+    # Only the offers on this page are read further, with what their cards show.
+    offers = support_offers(listed)
     # Overdue credits are listed on every page, each linked to the page that shows it.
     in_usual_order = listing.select_offers(progress.offers, listing.ListArgs())
     overdue = [

@@ -2,12 +2,14 @@
 
 A long history is read with :data:`SUMMARY_FIELDS` only (counts, totals, order), the offers
 whose summary cannot decide their state get their steps' facts (:func:`read_step_facts`), and
-the offers on screen are read in full (:func:`complete_offers`). At each step a member must see
-what one full read shows: the same state, amounts, dates, order and overdue flag.
+the offers on screen are read in full (:func:`complete_offers`), or, on a support page, with
+what a support card shows (:func:`read_for_support`). At each step a member (or the staff) must
+see what one full read shows: the same state, amounts, dates, order and overdue flag.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -32,6 +34,7 @@ from revu_widgets.schemas import (
     parse_offer,
     parse_progress_page,
     read_envelope,
+    read_for_support,
     read_step_facts,
 )
 from revu_widgets.schemas.offers import Steps, summary_values
@@ -215,6 +218,93 @@ def test_completing_any_read_gives_the_full_read() -> None:
     assert complete_offers(facts) == full
     assert complete_offer(light[6]) == full[6]
     assert all(o.complete and o.source is None for o in complete_offers(facts))
+
+
+# What a support card shows of an offer: its place in the list and everything about its
+# progress, not what only a member's own pages show (texts, category, image, link).
+STAFF_VIEW: dict[str, Any] = {
+    "offer_id": 10,
+    "name": "Space Miner",
+    "headline": "Mine 100 asteroids",
+    "description": "Install and play.",
+    "requirements": "New players only.",
+    "terms": "One per household.",
+    "category": "Games",
+    "image_url": "https://img.example/10.png",
+    "click_url": "https://click.example/10",
+    "in_progress": False,
+    "reward_status": 3,
+    "user_completed": True,
+    "total_user_reward": 500,
+    "payout": 1.25,
+    "reporting": "up to 7 days",
+    "started_at": "2026-11-01T00:00:00Z",
+    "updated_at": "2026-11-06T00:00:00Z",
+    "completed_at": "2026-11-05T00:00:00Z",
+    "credited_at": "2026-11-05T12:00:00Z",
+    "reason": "Chargeback",
+    "events": [
+        {"event_id": "e1", "name": "Install", "payout": 0.25, "status": "credited",
+         "completed_at": "2026-11-01T10:00:00Z", "credited_at": "2026-11-02T10:00:00Z"},
+        {"event_id": "e2", "name": "Level 20", "payout": 1, "status": "reversed",
+         "completed_at": "2026-11-04T10:00:00Z", "reversed_at": "2026-11-06T00:00:00Z",
+         "reason": "Fraud check"},
+    ],
+}  # fmt: skip
+
+
+def on_a_support_card(offer: Offer) -> tuple[Any, ...]:
+    # Everything about each step but its id (which no card shows).
+    steps = [dataclasses.replace(s, step_id=None) for s in offer.steps]
+    next_step = offer.next_step and dataclasses.replace(offer.next_step, step_id=None)
+    return (
+        *seen(offer),
+        offer.payout,
+        offer.reporting,
+        offer.started_at,
+        offer.credited_at,
+        offer.last_activity_at,
+        offer.reversal_reason,
+        next_step,
+        steps,
+    )
+
+
+def test_a_support_card_shows_what_a_full_read_shows() -> None:
+    history = [*HISTORY, STAFF_VIEW]
+    payload = {"status": "success", "total": len(history), "offers": history}
+    full = parse_progress_page(payload, now=NOW).offers
+    light = parse_progress_page(payload, now=NOW, only=SUMMARY_FIELDS).offers
+    for read in (light, read_step_facts(light)):
+        cards = read_for_support(read)
+        assert [on_a_support_card(o) for o in cards] == [on_a_support_card(o) for o in full]
+        # The member's texts, image and link, and the steps' ids, were not read ...
+        assert not any(o.complete for o in cards)
+        assert (cards[-1].headline, cards[-1].image_url, cards[-1].click_url) == (None,) * 3
+        assert [s.step_id for s in cards[-1].steps] == [None, None]
+        # ... until a page that shows them reads the offer in full.
+        assert complete_offers(cards) == full
+
+
+def test_a_support_card_validates_what_it_reads() -> None:
+    raw = {
+        **STAFF_VIEW,
+        "payout": -1,
+        "started_at": "last week",
+        "image_url": "javascript:alert(1)",
+        "events": [{"name": "Ins\u202etall", "user_reward": "lots", "status": "credited"}],
+    }
+    payload = {"status": "success", "total": 1, "offers": [raw]}
+    [light] = parse_progress_page(payload, now=NOW, only=SUMMARY_FIELDS).offers
+    [card] = read_for_support([light])
+    credited = datetime(2026, 11, 5, 12, tzinfo=UTC)
+    assert (card.payout, card.started_at, card.credited_at) == (None, None, credited)
+    [step] = card.steps
+    assert (step.name, step.reward, step.status) == ("Install", None, StepStatus.CREDITED)
+    # What was left out is listed; the image was not read for the card, so not judged yet.
+    assert card.degraded == ("events.0.user_reward", "payout", "started_at")
+    [shown] = complete_offers([card])
+    assert shown.degraded == ("events.0.user_reward", "image_url", "payout", "started_at")
 
 
 def test_summary_values_are_what_the_summary_fields_read() -> None:

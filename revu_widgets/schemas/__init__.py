@@ -35,7 +35,8 @@ safe to render:
 
 Pages that need only part of every offer (the tab counts and totals of a long history) load a
 subset with :data:`SUMMARY_FIELDS` (marshmallow's ``only=``); what the member sees on screen is
-loaded in full (:func:`complete_offers`, which reads only the fields the summary left out).
+loaded in full (:func:`complete_offers`, which reads only the fields the summary left out), what
+a support card shows with :data:`SUPPORT_FIELDS` (:func:`read_for_support`).
 
 The package is split by job: :mod:`~revu_widgets.schemas.vocabulary` (RevU's names),
 :mod:`~revu_widgets.schemas.fields` (the fields and their limits),
@@ -77,6 +78,7 @@ from .offers import (
     READ_BEFORE,
     STEP_FACTS,
     SUMMARY_FIELDS,
+    SUPPORT_FIELDS,
     EnvelopeSchema,
     OfferSchema,
     ReadBefore,
@@ -233,6 +235,18 @@ def complete_offers(
     return _read_again(offers, DETAIL_FIELDS, complete=True, vocabulary=vocabulary)
 
 
+def read_for_support(
+    offers: Iterable[Offer], vocabulary: Vocabulary = DOCUMENTED_VOCABULARY
+) -> tuple[Offer, ...]:
+    """``offers`` read with what a support card shows (:data:`SUPPORT_FIELDS`).
+
+    Like :func:`complete_offers`, only the fields their summary left out are read, less those
+    only a member's own pages show; the offers stay incomplete (read in full when a page
+    needs the rest).
+    """
+    return _read_again(offers, SUPPORT_FIELDS, complete=False, vocabulary=vocabulary)
+
+
 def read_step_facts(
     offers: Iterable[Offer], vocabulary: Vocabulary = DOCUMENTED_VOCABULARY
 ) -> tuple[Offer, ...]:
@@ -291,7 +305,7 @@ def raw_offer_id(raw: object, vocabulary: Vocabulary = DOCUMENTED_VOCABULARY) ->
     """An offer's id as a short string, read from raw upstream data when it can be found."""
     if not isinstance(raw, Mapping):
         return None
-    return read_label(vocabulary.resolve("offer", raw).get("offer_id"))
+    return read_label(vocabulary.resolve("offer", raw, ("offer_id",)).get("offer_id"))
 
 
 _MAX_ERROR_CODE: Final = 64
@@ -451,6 +465,7 @@ __all__ = [
     "MAX_STEPS_PER_OFFER",
     "MAX_URL_LENGTH",
     "SUMMARY_FIELDS",
+    "SUPPORT_FIELDS",
     "EnvelopeSchema",
     "ObjectKind",
     "OfferSchema",
@@ -470,6 +485,7 @@ __all__ = [
     "raw_offer_id",
     "raw_support_id",
     "read_envelope",
+    "read_for_support",
     "read_step_facts",
     "step_status_from_word",
 ]

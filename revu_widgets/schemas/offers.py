@@ -277,6 +277,19 @@ DETAIL_FIELDS: Final = (
     *(name for name in OfferSchema._declared_fields if name not in SUMMARY_FIELDS),
 )
 
+#: What a support card shows of an offer beyond its summary fields: the publisher's revenue,
+#: when the offer started and was credited, RevU's reason, and every step without its id; not
+#: what only a member's own pages show (headline, texts, category, image, link). A support
+#: page reads its offers on screen with these (:func:`read_for_support`), not in full.
+SUPPORT_FIELDS: Final = (
+    "offer_id",
+    "payout",
+    "started_at",
+    "credited_at",
+    "reason",
+    *(f"events.{name}" for name in StepSchema._declared_fields if name != "event_id"),
+)
+
 # What decides the state, order and totals of an offer its summary fields cannot place (status 3
 # saying nothing about reversed or expired, no updated_at, no total): its steps' statuses, times
 # and rewards (marshmallow ``Nested(only=...)`` through a dotted ``only``), not their words.
