@@ -796,7 +796,7 @@ class RevUClient:
                 envelope={**envelope, "offers": raw_offers},
             )
 
-        return self._pages.read(key, envelope["offers"], parse, now=now, place=query.path)
+        return self._pages.read(key, envelope["offers"], parse, now=now)
 
     def _decode(self, question: Question, body: bytes) -> tuple[DecodedAnswer, str | None]:
         """The answer decoded, with its digest when it is the last answer to ``question`` with

@@ -16,7 +16,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Collection, Hashable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -162,14 +162,10 @@ class _Known:
     rereads: dict[str, Offer] = field(default_factory=dict)
 
 
-@dataclass(slots=True, eq=False)
+@dataclass(frozen=True, slots=True)
 class _Page:
     page: ProgressPage
     offers: tuple[_Known, ...]
-    #: Where it was read (``(place, offer fields read)``), when it was read at a place.
-    place: tuple[Hashable, tuple[str, ...] | None] | None = None
-    #: Its raw offers (one per offer, ``None`` for one not shared) until they are digested.
-    raws: list[Any] | None = None
 
 
 class PageMemory:
@@ -185,11 +181,6 @@ class PageMemory:
     between). What was read again of a remembered offer (in full for the screen, or its
     steps' facts) is kept with it and reused the same way. At most ``offers`` offers are kept,
     least recently used pages forgotten first.
-
-    A page read at a ``place`` (the member's walk) is searched for among the pages read at the
-    same place only, so the first page read there (a member looked up for the first time) has
-    nothing to find and digests none of its offers: they are digested when a changed page is
-    read at that place.
     """
 
     def __init__(self, offers: int) -> None:
@@ -201,8 +192,6 @@ class PageMemory:
         # By the identity of the raw offer an offer read in part was read from (the offer holds
         # it, so an id is not reused while it is listed): where its rereads are kept.
         self._by_source: dict[int, _Known] = {}
-        # The pages read at each place, by their keys.
-        self._places: dict[Hashable, set[PageKey]] = {}
 
     def recall(self, key: PageKey, *, now: datetime, support_id: str | None) -> ProgressPage | None:
         """The page validated for ``key``, as read at ``now`` with this request's reference."""
@@ -224,17 +213,12 @@ class PageMemory:
         parse: Callable[[list[Any]], ProgressPage],
         *,
         now: datetime,
-        place: Hashable | None = None,
     ) -> ProgressPage:
         """The page of ``raw_offers`` (whose bytes gave ``key``), validated: each raw offer a
         remembered page sent the same is reused at ``now``, the others go to ``parse`` (which
-        validates a list of raw offers into a page at ``now``). The page is remembered.
-
-        With a ``place``, only the pages read at the same place are searched."""
+        validates a list of raw offers into a page at ``now``). The page is remembered."""
         only = key[1]
-        at = (place, only) if place is not None else None
-        search = at is None or self._digest_pages_at(at)
-        keys = [offer_key(raw) if search else None for raw in raw_offers]
+        keys = [offer_key(raw) for raw in raw_offers]
         with self._lock:
             known = [self._by_key.get((k, only)) if k is not None else None for k in keys]
         reused = {i: e.offer.at(now) for i, e in enumerate(known) if e is not None}
@@ -244,7 +228,7 @@ class PageMemory:
         skipped_at = {item.index for item in skipped}
         fresh_offers = iter(fresh.offers)
         offers: list[Offer] = []
-        shared: list[int | None] = []
+        offer_keys: list[bytes | None] = []
         for index in range(len(raw_offers)):
             offer = reused.get(index)
             if offer is None:
@@ -253,64 +237,30 @@ class PageMemory:
                 offer = next(fresh_offers)
             offers.append(offer)
             # An offer with a field left out is not shared: its page says what was dropped.
-            shared.append(None if offer.degraded else index)
+            offer_keys.append(None if offer.degraded else keys[index])
         page = replace(fresh, offers=tuple(offers), skipped=tuple(skipped), digest=key[0])
-        if search:
-            self.keep(key, page, [None if i is None else keys[i] for i in shared], place=at)
-        else:
-            raws = [None if i is None else raw_offers[i] for i in shared]
-            self.keep(key, page, place=at, raws=raws)
+        self.keep(key, page, offer_keys)
         return page
 
-    def _digest_pages_at(self, place: tuple[Hashable, tuple[str, ...] | None]) -> bool:
-        """Whether pages read at ``place`` are remembered; the offers of those not digested yet
-        are digested (outside the lock: a few ms per 500 offers) and can be found from now."""
-        with self._lock:
-            here = [(k, self._pages[k]) for k in self._places.get(place, ())]
-            waiting = [(k, kept, kept.raws) for k, kept in here if kept.raws is not None]
-            for _k, kept, _raws in waiting:
-                kept.raws = None
-        digests = [
-            [offer_key(r) if r is not None else None for r in raws or ()] for *_, raws in waiting
-        ]
-        with self._lock:
-            for (k, kept, _raws), keys in zip(waiting, digests, strict=True):
-                if self._pages.get(k) is not kept:
-                    continue  # forgotten meanwhile
-                for entry, offer_key_ in zip(kept.offers, keys, strict=True):
-                    if offer_key_ is not None and entry.key is None:
-                        entry.key = (offer_key_, place[1])
-                        self._by_key.setdefault(entry.key, entry)
-        return bool(here)
-
     def keep(
-        self,
-        key: PageKey,
-        page: ProgressPage,
-        offer_keys: Sequence[bytes | None] | None = None,
-        *,
-        place: tuple[Hashable, tuple[str, ...] | None] | None = None,
-        raws: list[Any] | None = None,
+        self, key: PageKey, page: ProgressPage, offer_keys: Sequence[bytes | None] | None = None
     ) -> None:
         """Remember ``page`` (validated) for ``key``; ``offer_keys`` (one per offer of the page)
-        lets later pages find its offers by what each was read from; ``raws`` (one per offer)
-        lets them be digested later, when a page read at the same ``place`` looks for them."""
+        lets later pages find its offers by what each was read from."""
         if len(page.offers) > self._room:
             return
         keys = offer_keys if offer_keys is not None else [None] * len(page.offers)
         with self._lock:
             old = self._pages.pop(key, None)
             if old is not None:
-                self._forget(key, old)
+                self._forget(old)
             pairs = zip(page.offers, keys, strict=True)
             entries = tuple(self._hold(offer, k, key[1]) for offer, k in pairs)
-            self._pages[key] = _Page(page, entries, place, raws)
-            if place is not None:
-                self._places.setdefault(place, set()).add(key)
+            self._pages[key] = _Page(page, entries)
             self._held += len(page.offers)
             while self._held > self._room:
-                forgotten_key, forgotten = self._pages.popitem(last=False)
-                self._forget(forgotten_key, forgotten)
+                _, forgotten = self._pages.popitem(last=False)
+                self._forget(forgotten)
 
     def reread(
         self,
@@ -362,13 +312,8 @@ class PageMemory:
         entry.pages += 1
         return entry
 
-    def _forget(self, key: PageKey, kept: _Page) -> None:
+    def _forget(self, kept: _Page) -> None:
         self._held -= len(kept.page.offers)
-        here = self._places.get(kept.place) if kept.place is not None else None
-        if here is not None:
-            here.discard(key)
-            if not here:
-                del self._places[kept.place]
         for entry in kept.offers:
             entry.pages -= 1
             if entry.pages:

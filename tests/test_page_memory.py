@@ -186,33 +186,6 @@ def test_a_changed_page_validates_only_the_offers_that_changed(
     assert page.digest == "second"
 
 
-@pytest.mark.parametrize("only", [None, SUMMARY_FIELDS])
-def test_offers_are_looked_for_where_the_member_was_read_before(
-    only: tuple[str, ...] | None,
-) -> None:
-    # A member's first page has nothing of theirs to find, so its offers are not digested then,
-    # not even to find another member's equal offers; a changed page of the same member finds
-    # every offer that did not change.
-    memory = PageMemory(100)
-    first_at = datetime(2026, 11, 11, tzinfo=UTC)
-    raws = [_raw_offer(n) for n in range(1, 6)]
-    memory.read(("first", only), raws, _Parser(only, first_at), now=first_at, place="alex")
-    elsewhere = _Parser(only, first_at)
-    memory.read(("same bytes", only), [*raws], elsewhere, now=first_at, place="sam")
-    assert elsewhere.given == [raws]
-
-    later = first_at + timedelta(hours=1)
-    for minute, place in enumerate(("alex", "sam")):
-        changed = [*raws]
-        changed[2] = _raw_offer(3, reward_status=4, updated_at=f"2026-11-11T00:3{minute}:00Z")
-        parser = _Parser(only, later)
-        page = memory.read((f"{place} changed", only), changed, parser, now=later, place=place)
-        assert parser.given == [[changed[2]]]
-        fresh = _Parser(only, later)(changed)
-        assert [_content(o) for o in page.offers] == [_content(o) for o in fresh.offers]
-        assert [o.as_of for o in page.offers] == [later] * 5
-
-
 @pytest.mark.parametrize(
     ("field", "first", "then"),
     [
