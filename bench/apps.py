@@ -25,7 +25,8 @@ import os
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -316,6 +317,36 @@ def upstream_stats(base_url: str, timeout: float = 10) -> tuple[int, int]:
         f"{base_url}/_fake/stats", headers={"X-API-Key": fake_key()}, timeout=timeout
     ).json()
     return int(stats["requests"]), int(stats["connections"])
+
+
+def direct_pages(base_url: str) -> tuple[Callable[[], int], Callable[[], int]]:
+    """Two plain clients of the fake at ``base_url``: one round trip for a page of 500 offers of
+    the 1,200-offer member, and its three pages asked for at once, each on its own kept-alive
+    connection. Both decode what they get (``json.loads``), as any client must before doing
+    anything with it, and return the bytes received."""
+    single = requests.Session()
+    sessions = [requests.Session() for _ in range(3)]
+    threads = ThreadPoolExecutor(max_workers=3)
+
+    def page(session: requests.Session, number: int) -> int:
+        response = session.get(
+            f"{base_url}/api/v1/users/{PAGED_USER}/getprogress",
+            params={"limit": 500, "offset": 500 * number},
+            headers={"X-API-Key": fake_key()},
+            timeout=30,
+        )
+        if response.status_code != 200:
+            raise SystemExit(f"the fake answered {response.status_code}")
+        json.loads(response.content)
+        return len(response.content)
+
+    def one() -> int:
+        return page(single, 0)
+
+    def three() -> int:
+        return sum(threads.map(page, sessions, range(3)))
+
+    return one, three
 
 
 def _serve() -> None:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import gc
 import io
-import json
 import os
 import statistics
 import subprocess
@@ -49,7 +48,6 @@ import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
@@ -144,13 +142,13 @@ def serve_pages(fast: str, slow: str, parallel: str) -> None:
     """The worker: build the apps against the fakes, then time pages named on stdin (the
     parallel fake's URL is the slow one's when there is no parallel fake)."""
     sys.path.insert(0, str(ROOT / "bench"))
-    import requests
     from apps import (
         HEAVY_USER,
         MOVING_USER,
         PAGED_USER,
         RENEWED_USER,
         baseline_app,
+        direct_pages,
         fake_key,
         forget_answers,
         kit_app,
@@ -171,41 +169,6 @@ def serve_pages(fast: str, slow: str, parallel: str) -> None:
 
         return run
 
-    def direct(base: str) -> tuple[Callable[[], int], Callable[[], int]]:
-        """One round trip for a page of 500 offers, and the three pages at once."""
-        session = requests.Session()
-
-        def direct500() -> int:
-            response = session.get(
-                f"{base}/api/v1/users/{PAGED_USER}/getprogress",
-                params={"limit": 500, "offset": 0},
-                headers={"X-API-Key": fake_key()},
-                timeout=30,
-            )
-            json.loads(response.content)
-            return len(response.content)
-
-        # The three pages of the 1,200-offer member asked for at once, each on its own
-        # kept-alive connection, and decoded: what any client of the fake pays for them before
-        # doing anything with them.
-        page_sessions = [requests.Session() for _ in range(3)]
-        page_threads = ThreadPoolExecutor(max_workers=3)
-
-        def direct_page(number: int) -> int:
-            response = page_sessions[number].get(
-                f"{base}/api/v1/users/{PAGED_USER}/getprogress",
-                params={"limit": 500, "offset": 500 * number},
-                headers={"X-API-Key": fake_key()},
-                timeout=30,
-            )
-            json.loads(response.content)
-            return len(response.content)
-
-        def direct3x500() -> int:
-            return sum(page_threads.map(direct_page, range(3)))
-
-        return direct500, direct3x500
-
     pages: dict[str, Callable[[], int]] = {
         "support": get(kit_fast, f"/rewards/support/users/{HEAVY_USER}", "staff-1"),
         "support-changed": get(kit_fast, f"/rewards/support/users/{MOVING_USER}", "staff-1"),
@@ -219,7 +182,7 @@ def serve_pages(fast: str, slow: str, parallel: str) -> None:
         pages[f"history{suffix}"] = get(kit.test_client(), "/rewards/", PAGED_USER)
         pages[f"history-cold{suffix}"] = get(kit_cold.test_client(), "/rewards/", PAGED_USER)
         prepare[f"history-cold{suffix}"] = lambda app=kit_cold: forget_answers(app)
-        pages[f"direct500{suffix}"], pages[f"direct3x500{suffix}"] = direct(base)
+        pages[f"direct500{suffix}"], pages[f"direct3x500{suffix}"] = direct_pages(base)
     print(Path(revu_widgets.__file__).resolve().parent.parent, flush=True)
     for line in sys.stdin:
         try:

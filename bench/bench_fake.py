@@ -18,37 +18,14 @@ over one, before doing anything with them.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 
-import requests
-from apps import PAGED_USER, fake_in_process, fake_key
+from apps import direct_pages, fake_in_process
 from before_after import checkout
-
-
-def floor(base: str) -> dict[str, Callable[[], int]]:
-    """One 500-offer round trip and the three pages at once, against the fake at ``base``."""
-    sessions = [requests.Session() for _ in range(3)]
-    threads = ThreadPoolExecutor(max_workers=3)
-
-    def page(number: int) -> int:
-        response = sessions[number].get(
-            f"{base}/api/v1/users/{PAGED_USER}/getprogress",
-            params={"limit": 500, "offset": 500 * number},
-            headers={"X-API-Key": fake_key()},
-            timeout=30,
-        )
-        if response.status_code != 200:
-            raise SystemExit(f"the fake answered {response.status_code}")
-        json.loads(response.content)
-        return len(response.content)
-
-    return {"one": lambda: page(0), "three": lambda: sum(threads.map(page, range(3)))}
 
 
 def main() -> None:
@@ -65,8 +42,7 @@ def main() -> None:
         before = stack.enter_context(checkout(args.before))
         for version, code in (("before", before), ("after", None)):
             base = stack.enter_context(fake_in_process(args.latency, dialect="kit", code=code))
-            for name, work in floor(base).items():
-                variants[(version, name)] = work
+            variants[(version, "one")], variants[(version, "three")] = direct_pages(base)
         keys = list(variants)
         for _ in range(2):  # warm: members generated, connections open
             for key in keys:
